@@ -1,0 +1,42 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A read-only memory map of a whole file. Tensors point into it; it lives as long as any of them.
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    public let base: UnsafeRawPointer
+    public let size: Int
+
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw BertError(path, "cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw BertError(path, "cannot stat: \(String(cString: strerror(errno)))") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw BertError(path, "not a regular file") }
+        size = Int(st.st_size)
+        if size == 0 {
+            // mmap of length 0 fails; keep a valid, never-dereferenced pointer.
+            base = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 64))
+            return
+        }
+        let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let p, p != MAP_FAILED else { throw BertError(path, "cannot map: \(String(cString: strerror(errno)))") }
+        base = UnsafeRawPointer(p)
+    }
+
+    /// The bytes in `range`, which the caller has checked lies within the file.
+    public func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        precondition(range.lowerBound >= 0 && range.upperBound <= size)
+        return UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
+    }
+
+    deinit {
+        if size > 0 { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+        else { UnsafeMutableRawPointer(mutating: base).deallocate() }
+    }
+}

@@ -1,0 +1,2 @@
+/* Temporary: replaced by the kernel sources. */
+#include "bertk.h"

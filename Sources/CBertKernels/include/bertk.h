@@ -1,0 +1,89 @@
+/*
+ * bertk: the C kernel library behind bertrun.
+ *
+ * All symbols are prefixed bk_. Every function that can fail returns a bk_status; Swift turns a
+ * non-zero status into a thrown error. Pointers passed in are borrowed for the call only.
+ * Matrices are row-major float32. ISA-specific code (AVX-512, AVX2+FMA) is chosen at run time
+ * (bk_isa), with a portable C fallback that gives the same results within float rounding.
+ */
+#ifndef BERTK_H
+#define BERTK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum bk_status {
+    BK_OK = 0,
+    BK_ERR_ARGUMENT = 1,   /* a size or pointer argument is invalid */
+    BK_ERR_NOMEM = 2,      /* an allocation failed */
+    BK_ERR_UNSUPPORTED = 3 /* the requested ISA is not available on this CPU */
+} bk_status;
+
+/* ---- Instruction set dispatch ---- */
+typedef enum bk_isa_level { BK_ISA_PORTABLE = 0, BK_ISA_AVX2 = 1, BK_ISA_AVX512 = 2 } bk_isa_level;
+
+/* The best level this CPU supports. */
+bk_isa_level bk_isa_detect(void);
+/* The level in use (defaults to bk_isa_detect(); may be lowered by bk_isa_set or BERTK_ISA=portable|avx2|avx512). */
+bk_isa_level bk_isa_current(void);
+/* Force a level (for tests and benchmarks); BK_ERR_UNSUPPORTED when above bk_isa_detect(). */
+bk_status bk_isa_set(bk_isa_level level);
+const char *bk_isa_name(bk_isa_level level);
+
+/* ---- Thread pool ---- */
+typedef struct bk_pool bk_pool;
+/* A persistent pool of nthreads workers (the calling thread counts as one). nthreads >= 1. */
+bk_pool *bk_pool_create(int nthreads);
+void bk_pool_destroy(bk_pool *pool);
+int bk_pool_threads(const bk_pool *pool);
+
+/* ---- Dense kernels (pool may be NULL: single-threaded) ---- */
+
+/* y[M,N] = x[M,K] * w[N,K]^T + bias[N]   (PyTorch nn.Linear layout; bias may be NULL). */
+bk_status bk_linear(bk_pool *pool, const float *x, int64_t m, int64_t k,
+                    const float *w, int64_t n, const float *bias, float *y);
+
+/* y[r,:] = layer_norm(x[r,:] (+ residual[r,:] when residual != NULL)) * gamma + beta, over n columns.
+ * Variance is the biased (population) variance, as torch.nn.LayerNorm. y may alias x. */
+bk_status bk_layer_norm(const float *x, const float *residual, int64_t rows, int64_t n,
+                        const float *gamma, const float *beta, float eps, float *y);
+
+/* In place, exact erf GELU: x * 0.5 * (1 + erf(x / sqrt(2))). */
+void bk_gelu_erf(float *x, size_t n);
+/* In place tanh. */
+void bk_tanh(float *x, size_t n);
+/* y = a + b, elementwise (y may alias a or b). */
+void bk_add(const float *a, const float *b, float *y, size_t n);
+
+/* Multi-head self-attention as BERT computes it.
+ * q, k, v, out: [batch, seq, hidden]; hidden = heads * head_dim.
+ * mask: [batch, seq] with 1 for real tokens and 0 for padding (keys with 0 get -inf... in practice
+ *       the additive large negative value torch uses: finfo(float32).min), or NULL for no mask.
+ * scores = q_h k_h^T / sqrt(head_dim) + mask; softmax over keys; out_h = probs v_h. */
+bk_status bk_attention(bk_pool *pool, const float *q, const float *k, const float *v,
+                       const int32_t *mask, int64_t batch, int64_t seq, int64_t hidden, int64_t heads,
+                       float *out);
+
+/* out[b,s,:] = word[ids[b,s],:] + position[s,:] + token_type[types[b,s],:].
+ * Fails with BK_ERR_ARGUMENT if any id or type is out of range or seq > max_position. */
+bk_status bk_embeddings(const int32_t *ids, const int32_t *types, int64_t batch, int64_t seq,
+                        const float *word, int64_t vocab, const float *position, int64_t max_position,
+                        const float *token_type, int64_t type_vocab, int64_t hidden, float *out);
+
+/* ---- Hashing ---- */
+
+/* A 64-bit non-cryptographic hash of bytes (xxHash64 algorithm), for fingerprints and checksums. */
+uint64_t bk_hash64(const void *data, size_t len, uint64_t seed);
+
+/* Convert float16 / bfloat16 bit patterns to float32 (n elements). */
+void bk_f16_to_f32(const uint16_t *src, float *dst, size_t n);
+void bk_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BERTK_H */
