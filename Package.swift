@@ -29,7 +29,7 @@ let package = Package(
         // The versioned, mmap-able artifact format.
         .target(name: "BertArtifact", dependencies: ["BertIR", "CBertKernels"], path: "Sources/BertArtifact"),
         // BERT WordPiece tokenizer with the reference BasicTokenizer rules.
-        .target(name: "BertTokenizer", path: "Sources/BertTokenizer"),
+        .target(name: "BertTokenizer", dependencies: ["BertIR"], path: "Sources/BertTokenizer"),
         // Executes IR graphs on the C kernels.
         .target(name: "BertRuntime", dependencies: ["BertIR", "CBertKernels"], path: "Sources/BertRuntime"),
         // The command-line driver behind bertc and bertrun.
