@@ -1,0 +1,136 @@
+import BertIR
+import CBertKernels
+
+/// Executes a verified module on the C kernels. Weights must be resolved: every tensor the graph
+/// reads (dense ones from the artifact, shared ones from the base) is present in `weights`.
+public final class Engine {
+    public let module: Module
+    let weights: WeightStore
+    let pool: KernelPool
+
+    public init(module: Module, weights: WeightStore, threads: Int = 1) throws {
+        for decl in module.tensors {
+            guard let t = weights[decl.name] else { throw BertError("tensor @\(decl.name) has no data") }
+            guard t.shape == decl.shape else {
+                throw BertError("tensor @\(decl.name) has shape \(t.shape), IR declares \(decl.shape)")
+            }
+        }
+        self.module = module
+        self.weights = weights
+        self.pool = KernelPool(threads: threads)
+    }
+
+    public var threads: Int { pool.threads }
+
+    /// Runs the graph on a padded batch and returns its outputs by name.
+    public func run(_ batch: Batch) throws -> Outputs {
+        var state = ExecutionState(batch: batch)
+        for op in module.ops {
+            try execute(op, &state)
+        }
+        return Outputs(batch: batch, values: state.outputs)
+    }
+
+    private func tensor(_ op: Op, _ i: Int) throws -> TensorBuffer {
+        guard i < op.operands.count, case .tensor(let name) = op.operands[i], let t = weights[name] else {
+            throw BertError("\(op.kind.rawValue): operand \(i) is not a loaded tensor")
+        }
+        return t
+    }
+
+    private func optionalTensor(_ op: Op, _ i: Int) throws -> TensorBuffer? {
+        i < op.operands.count ? try tensor(op, i) : nil
+    }
+
+    private func value(_ op: Op, _ i: Int, _ state: ExecutionState) throws -> Activation {
+        guard i < op.operands.count, case .value(let name) = op.operands[i], let v = state.values[name] else {
+            throw BertError("\(op.kind.rawValue): operand \(i) is not a computed value")
+        }
+        return v
+    }
+
+    private func execute(_ op: Op, _ state: inout ExecutionState) throws {
+        let b = state.batch.size, s = state.batch.seq
+        switch op.kind {
+        case .input:
+            return  // inputs are read from the batch by the ops that take them
+        case .embeddings:
+            let word = try tensor(op, 2), pos = try tensor(op, 3), type = try tensor(op, 4)
+            let h = word.shape[1]
+            let out = Activation(shape: [b, s, h])
+            try state.batch.inputIds.withUnsafeBufferPointer { ids in
+                try state.batch.tokenTypeIds.withUnsafeBufferPointer { types in
+                    try check(bk_embeddings(ids.baseAddress, types.baseAddress, Int64(b), Int64(s),
+                                            word.pointer, Int64(word.shape[0]), pos.pointer, Int64(pos.shape[0]),
+                                            type.pointer, Int64(type.shape[0]), Int64(h), out.pointer),
+                              "embeddings")
+                }
+            }
+            state.define(op, out)
+        case .layerNorm:
+            let x = try value(op, 0, state), g = try tensor(op, 1), beta = try tensor(op, 2)
+            let eps = Float(op.attributes[attr: "eps"]?.doubleValue ?? 1e-12)
+            let n = x.shape.last ?? 0
+            let out = Activation(shape: x.shape)
+            try check(bk_layer_norm(x.pointer, nil, Int64(x.count / max(n, 1)), Int64(n), g.pointer, beta.pointer,
+                                    eps, out.pointer), "layer_norm")
+            state.define(op, out)
+        case .linear:
+            let x = try value(op, 0, state), w = try tensor(op, 1), bias = try optionalTensor(op, 2)
+            let k = x.shape.last ?? 0, n = w.shape[0]
+            let m = x.count / max(k, 1)
+            let out = Activation(shape: Array(x.shape.dropLast()) + [n])
+            try check(bk_linear(pool.raw, x.pointer, Int64(m), Int64(k), w.pointer, Int64(n), bias?.pointer,
+                                out.pointer), "linear")
+            state.define(op, out)
+        case .attention:
+            let q = try value(op, 0, state), k = try value(op, 1, state), v = try value(op, 2, state)
+            let heads = op.attributes[attr: "heads"]?.intValue ?? 1
+            let h = q.shape.last ?? 0
+            let out = Activation(shape: q.shape)
+            try state.batch.attentionMask.withUnsafeBufferPointer { mask in
+                try check(bk_attention(pool.raw, q.pointer, k.pointer, v.pointer, mask.baseAddress, Int64(b), Int64(s),
+                                       Int64(h), Int64(heads), out.pointer), "attention")
+            }
+            state.define(op, out)
+        case .add:
+            let x = try value(op, 0, state), y = try value(op, 1, state)
+            let out = Activation(shape: x.shape)
+            bk_add(x.pointer, y.pointer, out.pointer, x.count)
+            state.define(op, out)
+        case .gelu:
+            let x = try value(op, 0, state)
+            let out = x.copy()
+            bk_gelu_erf(out.pointer, out.count)
+            state.define(op, out)
+        case .tanh:
+            let x = try value(op, 0, state)
+            let out = x.copy()
+            bk_tanh(out.pointer, out.count)
+            state.define(op, out)
+        case .cls:
+            let x = try value(op, 0, state)
+            let h = x.shape.last ?? 0
+            let out = Activation(shape: [b, h])
+            for i in 0..<b { (out.pointer + i * h).update(from: x.pointer + i * s * h, count: h) }
+            state.define(op, out)
+        case .output:
+            let x = try value(op, 0, state)
+            let name = op.attributes[attr: "name"]?.stringValue ?? "output"
+            state.outputs[name] = x
+        }
+    }
+}
+
+/// Values computed so far while running one batch.
+struct ExecutionState {
+    let batch: Batch
+    var values: [String: Activation] = [:]
+    var outputs: [String: Activation] = [:]
+
+    init(batch: Batch) { self.batch = batch }
+
+    mutating func define(_ op: Op, _ value: Activation) {
+        if let r = op.result { values[r] = value }
+    }
+}

@@ -1,0 +1,76 @@
+/* bk_attention: BERT multi-head self-attention, one task per (batch, head).
+ * K of the head is transposed into scratch so that score and output loops run over contiguous
+ * memory and vectorise. Masked keys get probability exactly 0, as with torch's additive
+ * finfo(float32).min mask (if every key is masked, all keys count, as torch's softmax of equal
+ * values gives). */
+#include <math.h>
+#include <stdlib.h>
+#include "bk_internal.h"
+
+typedef struct {
+    const float *q, *k, *v;
+    const int32_t *mask;
+    int64_t batch, seq, hidden, heads, dh;
+    float *out;
+    int failed;
+} attn_job;
+
+static void attn_task(void *ctx, int64_t index) {
+    attn_job *j = ctx;
+    int64_t b = index / j->heads, h = index % j->heads;
+    int64_t S = j->seq, H = j->hidden, D = j->dh;
+    float *kt = malloc(sizeof(float) * (size_t)(D * S + S));
+    if (!kt) { __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); return; }
+    float *scores = kt + D * S;
+    const float *qb = j->q + b * S * H + h * D;
+    const float *kb = j->k + b * S * H + h * D;
+    const float *vb = j->v + b * S * H + h * D;
+    float *ob = j->out + b * S * H + h * D;
+    const int32_t *mb = j->mask ? j->mask + b * S : 0;
+    int any = 0;
+    for (int64_t s = 0; s < S; s++) if (!mb || mb[s]) { any = 1; break; }
+    for (int64_t s = 0; s < S; s++)
+        for (int64_t d = 0; d < D; d++) kt[d * S + s] = kb[s * H + d];
+    const float scale = 1.0f / sqrtf((float)D);
+    for (int64_t i = 0; i < S; i++) {
+        const float *qi = qb + i * H;
+        for (int64_t s = 0; s < S; s++) scores[s] = 0.0f;
+        for (int64_t d = 0; d < D; d++) {
+            float qd = qi[d];
+            const float *row = kt + d * S;
+            for (int64_t s = 0; s < S; s++) scores[s] += qd * row[s];
+        }
+        float mx = -INFINITY;
+        for (int64_t s = 0; s < S; s++) {
+            int keep = !mb || mb[s] || !any;
+            scores[s] = keep ? scores[s] * scale : -INFINITY;
+            if (scores[s] > mx) mx = scores[s];
+        }
+        float sum = 0.0f;
+        for (int64_t s = 0; s < S; s++) {
+            float e = scores[s] == -INFINITY ? 0.0f : expf(scores[s] - mx);
+            scores[s] = e;
+            sum += e;
+        }
+        float inv = 1.0f / sum;
+        float *oi = ob + i * H;
+        for (int64_t d = 0; d < D; d++) oi[d] = 0.0f;
+        for (int64_t s = 0; s < S; s++) {
+            float p = scores[s] * inv;
+            if (p == 0.0f) continue;
+            const float *vs = vb + s * H;
+            for (int64_t d = 0; d < D; d++) oi[d] += p * vs[d];
+        }
+    }
+    free(kt);
+}
+
+bk_status bk_attention(bk_pool *pool, const float *q, const float *k, const float *v, const int32_t *mask,
+                       int64_t batch, int64_t seq, int64_t hidden, int64_t heads, float *out) {
+    if (batch < 0 || seq < 0 || hidden < 1 || heads < 1 || hidden % heads != 0) return BK_ERR_ARGUMENT;
+    if (batch == 0 || seq == 0) return BK_OK;
+    if (!q || !k || !v || !out) return BK_ERR_ARGUMENT;
+    attn_job j = {q, k, v, mask, batch, seq, hidden, heads, hidden / heads, out, 0};
+    bk_parallel_for(pool, batch * heads, attn_task, &j);
+    return j.failed ? BK_ERR_NOMEM : BK_OK;
+}

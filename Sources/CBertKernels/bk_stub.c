@@ -1,2 +1,0 @@
-/* Temporary: replaced by the kernel sources. */
-#include "bertk.h"
