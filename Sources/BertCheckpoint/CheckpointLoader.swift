@@ -1,0 +1,82 @@
+/// The entry point of checkpoint import: resolve a model folder or weight file, read the config,
+/// side files and weights (through a `WeightSource` chosen by file kind), and lower to IR.
+import BertIR
+import Foundation
+
+/// A checkpoint read and lowered: the graph, its weights and everything the runtime needs besides.
+public struct LoadedModel: @unchecked Sendable {
+    public var module: Module
+    public var weights: WeightStore
+    public var metadata: ModelMetadata
+    public var vocab: [String]
+    public var sourcePath: String
+    /// Total bytes of the weight files.
+    public var sourceBytes: Int
+    public var config: BertConfig
+}
+
+public enum CheckpointLoader {
+    /// Loads `path`: a model folder (config.json, model.safetensors or model.safetensors.index.json,
+    /// vocab.txt, ...), a weight file inside such a folder, or any weight file with `configPath`
+    /// (vocab.txt and tokenizer files are then looked up beside the config).
+    public static func load(path: String, configPath: String? = nil) throws -> LoadedModel {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw BertError(path, "no such file or directory")
+        }
+        let modelDir: String
+        let weightsPath: String
+        if isDir.boolValue {
+            modelDir = path
+            weightsPath = try WeightSources.weightFile(inFolder: path)
+        } else {
+            modelDir = (path as NSString).deletingLastPathComponent
+            weightsPath = path
+        }
+        guard let source = WeightSources.source(for: weightsPath) else {
+            throw BertError(weightsPath, "unsupported weight file kind (expected .safetensors or .safetensors.index.json)")
+        }
+        let cfgPath = configPath ?? SideFiles.join(modelDir, "config.json")
+        guard FileManager.default.fileExists(atPath: cfgPath) else {
+            throw BertError(cfgPath, "model config is missing")
+        }
+        let sideDir = (cfgPath as NSString).deletingLastPathComponent
+
+        let config = try BertConfig.load(path: cfgPath)
+        let vocabPath = SideFiles.join(sideDir, "vocab.txt")
+        let vocab = try SideFiles.vocab(path: vocabPath)
+        guard vocab.count <= config.vocabSize else {
+            throw BertError(vocabPath, "\(vocab.count) tokens exceed vocab_size \(config.vocabSize) of the config")
+        }
+        let tok = try SideFiles.tokenizerSettings(dir: sideDir)
+        let pipeline = try SideFiles.sentencePipeline(dir: sideDir)
+
+        let raw = try source.readTensors()
+        let name = moduleName(isDir.boolValue ? path : modelDir)
+        let (module, store) = try Lowering.lower(config: config, tensors: raw, name: name, weightsPath: weightsPath)
+
+        let meta = ModelMetadata(architecture: config.architecture,
+                                 id2label: config.isClassifier ? config.id2label : nil,
+                                 doLowerCase: tok.doLowerCase, stripAccents: tok.stripAccents,
+                                 tokenizeChineseChars: tok.tokenizeChineseChars,
+                                 maxPosition: config.maxPositionEmbeddings,
+                                 pooling: pipeline.pooling, normalize: pipeline.normalize,
+                                 sourceFormat: raw.format)
+        return LoadedModel(module: module, weights: store, metadata: meta, vocab: vocab, sourcePath: path,
+                           sourceBytes: raw.sourceBytes, config: config)
+    }
+
+    /// The module name for a model folder: its last path component, sanitised to [A-Za-z0-9_.-].
+    public static func moduleName(_ dir: String) -> String {
+        let abs = dir.isEmpty ? FileManager.default.currentDirectoryPath : dir
+        var last = (abs as NSString).lastPathComponent
+        if last == "." || last == "" || last == "/" {
+            last = ((FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(abs) as NSString)
+                .standardizingPath
+            last = (last as NSString).lastPathComponent
+        }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+        let s = String(last.map { allowed.contains($0) ? $0 : "_" })
+        return s.isEmpty || s == "/" ? "model" : s
+    }
+}

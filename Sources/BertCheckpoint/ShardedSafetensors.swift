@@ -1,0 +1,52 @@
+/// Sharded safetensors checkpoints: `model.safetensors.index.json` maps each tensor name to a shard
+/// file beside it (`{"weight_map": {name: "model-00001-of-00002.safetensors"}}`). Every shard is
+/// read; a listed tensor missing from its shard, or a missing shard, is an error naming the file.
+import BertIR
+import Foundation
+
+public struct ShardedSafetensorsSource: WeightSource {
+    public let path: String
+    public var format: String { "safetensors" }
+    public init(path: String) { self.path = path }
+
+    public func readTensors() throws -> RawTensors {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw BertError(path, "cannot read file")
+        }
+        let json: Any
+        do { json = try JSONSerialization.jsonObject(with: data) } catch {
+            throw BertError(path, "not valid JSON")
+        }
+        guard let root = json as? [String: Any], let map = root["weight_map"] as? [String: Any] else {
+            throw BertError(path, "missing weight_map object")
+        }
+        var byShard: [String: [String]] = [:]
+        for (name, v) in map {
+            guard let shard = v as? String, !shard.isEmpty else {
+                throw BertError(path, "weight_map entry '\(name)' is not a file name")
+            }
+            // Shards live beside the index: refuse paths that leave the folder.
+            guard !shard.contains("/"), !shard.contains("\\"), shard != ".", shard != ".." else {
+                throw BertError(path, "weight_map entry '\(name)' names shard '\(shard)' outside the model folder")
+            }
+            byShard[shard, default: []].append(name)
+        }
+        guard !byShard.isEmpty else { throw BertError(path, "weight_map is empty") }
+        let dir = (path as NSString).deletingLastPathComponent
+        var out = RawTensors(format: format)
+        for shard in byShard.keys.sorted() {
+            let shardPath = dir.isEmpty ? shard : (dir as NSString).appendingPathComponent(shard)
+            guard FileManager.default.fileExists(atPath: shardPath) else {
+                throw BertError(shardPath, "shard listed in \((path as NSString).lastPathComponent) is missing")
+            }
+            let part = try SafetensorsSource(path: shardPath).readTensors()
+            for name in byShard[shard, default: []].sorted()
+            where part.tensors[name] == nil && part.skipped[name] == nil {
+                throw BertError(shardPath, "tensor '\(name)' listed in \((path as NSString).lastPathComponent) is missing")
+            }
+            try out.merge(part, file: shardPath)
+        }
+        return out
+    }
+}
