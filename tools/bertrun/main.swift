@@ -1,1 +1,8 @@
-print("bertrun")
+import BertDriver
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+exit(BertrunMain.run(Array(CommandLine.arguments.dropFirst())))

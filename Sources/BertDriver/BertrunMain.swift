@@ -1,0 +1,6 @@
+/// `bertrun`: tokenizes text and runs a compiled artifact.
+public enum BertrunMain {
+    public static func run(_ args: [String]) -> Int32 {
+        Console.exitCode(tool: "bertrun") { try RunCommand.run(args) }
+    }
+}

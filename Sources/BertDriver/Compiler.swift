@@ -1,0 +1,50 @@
+import BertArtifact
+import BertCheckpoint
+import BertIR
+import BertPasses
+import Foundation
+
+/// What `bertc compile` did, for its summary line and for tests.
+public struct CompileSummary: Sendable {
+    public var output: String
+    public var storedTensors: [String]
+    public var sharedTensors: [String]
+    public var bytesWritten: Int
+    public var sourceBytes: Int
+
+    public var line: String {
+        "bertc: wrote \(output): \(storedTensors.count) tensors stored, \(sharedTensors.count) shared with base, "
+            + "\(bytesWritten) bytes (source model \(sourceBytes) bytes)"
+    }
+}
+
+/// The compile pipeline: read the checkpoint (and base), run passes, write the artifact.
+public enum Compiler {
+    public static let defaultPipeline = "verify,share-base"
+
+    public static func compile(model modelPath: String, base basePath: String? = nil, config: String? = nil,
+                               pipeline: String = defaultPipeline, output: String,
+                               printAfterAll: ((String, String) -> Void)? = nil,
+                               statistics: ((String) -> Void)? = nil) throws -> CompileSummary {
+        let model = try CheckpointLoader.load(path: modelPath, configPath: config)
+        let base = try basePath.map { try CheckpointLoader.load(path: $0) }
+        let context = PassContext(module: model.module, weights: model.weights, base: base?.weights, file: modelPath)
+        try PassPipeline(parsing: pipeline).run(context, printAfterAll: printAfterAll)
+        statistics?(PassStatisticsReport.format(context))
+
+        let module = context.module
+        let shared = module.tensors.filter { $0.storage == .shared }.map(\.name)
+        var baseRef: BaseReference?
+        var vocab: [String]? = model.vocab
+        if let base, let basePath, !shared.isEmpty {
+            baseRef = BaseReference(path: URL(fileURLWithPath: basePath).standardizedFileURL.path,
+                                    fingerprint: BaseFingerprint.compute(base.weights),
+                                    format: base.metadata.sourceFormat)
+            if base.vocab == model.vocab { vocab = nil }
+        }
+        let contents = ArtifactContents(module: module, metadata: model.metadata, vocab: vocab, base: baseRef)
+        let bytes = try ArtifactWriter.write(contents, weights: model.weights, to: output)
+        return CompileSummary(output: output, storedTensors: module.tensors.filter { $0.storage != .shared }.map(\.name),
+                              sharedTensors: shared, bytesWritten: bytes, sourceBytes: model.sourceBytes)
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import XCTest
+
+/// The built bertc and bertrun executables: exit codes, one-line errors, no partial output.
+final class CommandLineTests: XCTestCase {
+    var tmp = ""
+    override func setUpWithError() throws { tmp = try TestPaths.tempDir() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
+
+    func testCompileAndRunClassifier() throws {
+        let out = tmp + "/cls.bin"
+        let c = try runTool("bertc", ["compile", TestPaths.fixture("models/tiny-classifier"), "-o", out])
+        XCTAssertEqual(c.code, 0, c.err)
+        XCTAssertTrue(c.out.contains("tensors stored"), c.out)
+        let input = tmp + "/in.jsonl"
+        try "{\"text\": \"Good movie\"}\n{\"text\": \"Bad\", \"text_b\": \"very bad\"}\n".write(toFile: input, atomically: true, encoding: .utf8)
+        let r = try runTool("bertrun", [out, "first text", "--input", input, "--threads", "2"])
+        XCTAssertEqual(r.code, 0, r.err)
+        let lines = r.out.split(separator: "\n")
+        XCTAssertEqual(lines.count, 3)
+        for l in lines {
+            let o = try JSONSerialization.jsonObject(with: Data(l.utf8)) as! [String: Any]
+            XCTAssertTrue(["negative", "neutral", "positive"].contains(o["label"] as? String ?? ""))
+            let probs = floats(o["probs"])
+            XCTAssertEqual(probs.count, 3)
+            XCTAssertEqual(probs.reduce(0, +), 1, accuracy: 1e-5)
+        }
+    }
+
+    func testBadModelGivesOneLineErrorAndNoOutput() throws {
+        let bad = tmp + "/bad"
+        try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: TestPaths.fixture("models/tiny-encoder/config.json"), toPath: bad + "/config.json")
+        try FileManager.default.copyItem(atPath: TestPaths.fixture("models/tiny-encoder/vocab.txt"), toPath: bad + "/vocab.txt")
+        try Data("garbage that is not safetensors".utf8).write(to: URL(fileURLWithPath: bad + "/model.safetensors"))
+        let out = tmp + "/x.bin"
+        let r = try runTool("bertc", ["compile", bad, "-o", out])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
+        XCTAssertTrue(r.err.contains("model.safetensors"), r.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp).sorted(), ["bad"], "no temp files left")
+    }
+
+    func testUsageErrorsExit64() throws {
+        let r = try runTool("bertc", ["compile", "--bogus"])
+        XCTAssertEqual(r.code, 64)
+        XCTAssertTrue(r.err.contains("unknown option '--bogus'"), r.err)
+        let h = try runTool("bertrun", ["--help"])
+        XCTAssertEqual(h.code, 0)
+        XCTAssertTrue(h.out.contains("USAGE: bertrun"))
+    }
+
+    func testDumpShowsStorageAndSizes() throws {
+        let out = tmp + "/ft.bin"
+        let c = try runTool("bertc", ["compile", TestPaths.fixture("models/tiny-classifier-ft"),
+                                      "--base", TestPaths.fixture("models/tiny-encoder"), "-o", out])
+        XCTAssertEqual(c.code, 0, c.err)
+        let d = try runTool("bertc", ["dump", out])
+        XCTAssertEqual(d.code, 0, d.err)
+        XCTAssertTrue(d.out.contains("storage = shared"), d.out)
+        XCTAssertTrue(d.out.contains("tensor @classifier.weight"), d.out)
+        XCTAssertTrue(d.out.contains("2 stored"), d.out)
+    }
+}

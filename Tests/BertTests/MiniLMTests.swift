@@ -1,0 +1,41 @@
+import BertRuntime
+import Foundation
+import XCTest
+
+@testable import BertDriver
+
+/// The real all-MiniLM-L6-v2 (fetched by tools/fetch_minilm.sh): bertrun's sentence embeddings
+/// against transformers' for 200+ sentences (fixtures/minilm/embeddings.jsonl).
+final class MiniLMTests: XCTestCase {
+    func testEmbeddingsMatchTransformers() throws {
+        guard let model = TestPaths.miniLM else {
+            XCTFail("all-MiniLM-L6-v2 not found: run tools/fetch_minilm.sh (or set BERTC_MINILM_DIR)")
+            return
+        }
+        let tmp = try TestPaths.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let out = tmp + "/minilm.bin"
+        _ = try Compiler.compile(model: model, output: out)
+        let task = try LoadedTask.load(path: out, baseOverride: nil, threads: 2, verify: true)
+        XCTAssertEqual(task.metadata.pooling, "mean")
+        XCTAssertTrue(task.metadata.normalize)
+        let cases = try readJSONLines(TestPaths.fixture("minilm/embeddings.jsonl"))
+        XCTAssertGreaterThanOrEqual(cases.count, 200)
+        let formatter = ResultFormatter(metadata: task.metadata, pooling: nil)
+        var worst: Float = 0
+        for start in stride(from: 0, to: cases.count, by: 16) {
+            let chunk = Array(cases[start..<min(start + 16, cases.count)])
+            let encs = chunk.map { task.tokenizer.encode($0["text"] as! String, pair: nil, maxLength: 512) }
+            for (c, e) in zip(chunk, encs) { XCTAssertEqual(e.ids, ints(c["input_ids"]), c["text"] as! String) }
+            let outs = try task.engine.run(Batch(rows: encs.map { ($0.ids, $0.typeIds) }))
+            for (i, c) in chunk.enumerated() {
+                let line = try formatter.line(outs, row: i)
+                let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                let d = maxAbsDiff(floats(obj["embedding"]), floats(c["embedding"]))
+                worst = max(worst, d)
+                XCTAssertLessThanOrEqual(d, 1e-4, c["text"] as! String)
+            }
+        }
+        print("MiniLM: \(cases.count) sentences, worst |diff| = \(worst)")
+    }
+}
