@@ -29,7 +29,7 @@ public enum Compiler {
         let model = try CheckpointLoader.load(path: modelPath, configPath: config)
         let base = try basePath.map { try CheckpointLoader.load(path: $0) }
         let context = PassContext(module: model.module, weights: model.weights, base: base?.weights, file: modelPath)
-        try PassPipeline(parsing: pipeline).run(context, printAfterAll: printAfterAll)
+        try PassPipeline(parsing: pipeline, verifyEach: true).run(context, printAfterAll: printAfterAll)
         statistics?(PassStatisticsReport.format(context))
 
         let module = context.module

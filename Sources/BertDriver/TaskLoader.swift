@@ -45,6 +45,8 @@ struct LoadedTask {
                 weights[decl.name] = t
             }
         }
+        // The graph drives kernel sizes: check it against the weights it will run on.
+        try Verifier.verify(contents.module, weights: weights, file: path)
         guard let vocab = contents.vocab ?? base?.vocab else { throw BertError(path, "no vocabulary (and no base)") }
         let m = contents.metadata
         let tokenizer = try WordPieceTokenizer(

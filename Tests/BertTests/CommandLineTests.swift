@@ -62,4 +62,40 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(d.out.contains("tensor @classifier.weight"), d.out)
         XCTAssertTrue(d.out.contains("2 stored"), d.out)
     }
+
+    /// TSV input with a header, --output written whole, and --pooling overriding the model's.
+    func testTSVInputOutputFileAndPooling() throws {
+        let model = tmp + "/enc.bin"
+        XCTAssertEqual(try runTool("bertc", ["compile", TestPaths.fixture("models/tiny-encoder"), "-o", model]).code, 0)
+        let input = tmp + "/in.tsv"
+        try "label\ttext\ttext_b\npos\tThe story\tthe plot was bad\nneg\tBad\tvery bad\n".write(toFile: input, atomically: true, encoding: .utf8)
+        let outMean = tmp + "/mean.jsonl", outCLS = tmp + "/cls.jsonl"
+        let r = try runTool("bertrun", [model, "--input", input, "--output", outMean])
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertEqual(r.out, "", "with --output nothing goes to stdout")
+        XCTAssertEqual(try runTool("bertrun", [model, "--input", input, "--output", outCLS, "--pooling", "cls"]).code, 0)
+        let mean = try readJSONLines(outMean), cls = try readJSONLines(outCLS)
+        XCTAssertEqual(mean.count, 2)
+        XCTAssertEqual(floats(mean[0]["embedding"]).count, 32)
+        XCTAssertNotEqual(floats(mean[0]["embedding"]), floats(cls[0]["embedding"]))
+        // The reference mean embedding of the same pair, from transformers.
+        let ref = try readJSONLines(TestPaths.fixture("reference/tiny-encoder.jsonl"))
+        let c = try XCTUnwrap(ref.first { ($0["text"] as? String) == "The story" && ($0["text_b"] as? String) == "the plot was bad" })
+        XCTAssertLessThanOrEqual(maxAbsDiff(floats(mean[0]["embedding"]), floats(c["mean_embedding"])), 1e-5)
+    }
+
+    /// A TSV row with the wrong number of fields is reported with its line number; no output file appears.
+    func testBadTSVLineIsReportedWithLineNumber() throws {
+        let model = tmp + "/enc.bin"
+        XCTAssertEqual(try runTool("bertc", ["compile", TestPaths.fixture("models/tiny-encoder"), "-o", model]).code, 0)
+        let input = tmp + "/bad.tsv"
+        try "text\tlabel\nfine\t1\nbroken\n".write(toFile: input, atomically: true, encoding: .utf8)
+        let out = tmp + "/out.jsonl"
+        let r = try runTool("bertrun", [model, "--input", input, "--output", out])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(r.err.contains("bad.tsv: line 3"), r.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        let over = try runTool("bertrun", [model, "x", "--max-length", "65"])
+        XCTAssertEqual(over.code, 64, "longer than max_position_embeddings (64)")
+    }
 }
