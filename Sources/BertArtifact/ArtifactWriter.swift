@@ -52,6 +52,8 @@ private struct Plan {
                     throw BertError(path, "tensor \(t.name) data has shape \(b.shape), declared \(t.shape)")
                 }
                 dense.append((t, b))
+            case .mask, .csr, .delta:
+                throw BertError(path, "tensor \(t.name): storage '\(t.storage.rawValue)' is not written by artifact version 1 yet")
             }
         }
         if c.vocab == nil && c.base == nil {

@@ -43,6 +43,8 @@ struct LoadedTask {
                     throw BertError(path, "tensor @\(decl.name) is \(decl.shape) but the base's is \(t.shape)")
                 }
                 weights[decl.name] = t
+            case .mask, .csr, .delta:
+                throw BertError(path, "tensor @\(decl.name): storage '\(decl.storage.rawValue)' is not supported by this bertrun yet")
             }
         }
         // The graph drives kernel sizes: check it against the weights it will run on.

@@ -39,6 +39,9 @@ public enum IRPrinter {
             switch t.storage {
             case .dense: s += "  // \(size) stored"
             case .shared: s += "  // shared with base (\(size))"
+            case .mask: s += "  // base plus mask (\(size) dense)"
+            case .csr: s += "  // csr (\(size) dense)"
+            case .delta: s += "  // base plus sparse delta (\(size) dense)"
             }
         }
         return s

@@ -8,6 +8,10 @@ func everyFeatureModule() -> Module {
     Module(name: "every-feature_1.0", tensors: [
         TensorDecl(name: "embeddings.word_embeddings.weight", shape: [5, 4]),
         TensorDecl(name: "w.shared", shape: [4, 4], storage: .shared),
+        TensorDecl(name: "w.mask", shape: [4, 4], storage: .mask, compute: .masked,
+                   attributes: [NamedAttribute("density", .float(0.9))]),
+        TensorDecl(name: "w.csr", shape: [4, 4], storage: .csr, compute: .csr),
+        TensorDecl(name: "w.delta", shape: [4, 4], storage: .delta, compute: .dense),
         TensorDecl(name: "scalar", dtype: .i64, shape: []),
         TensorDecl(name: "half", dtype: .f16, shape: [2, 0]),
         TensorDecl(name: "bf", dtype: .bf16, shape: [3], attributes: [
@@ -52,6 +56,7 @@ final class IRRoundTripTests: XCTestCase {
         // Every op kind and storage is covered.
         XCTAssertEqual(Set(m.ops.map(\.kind)), Set(OpKind.allCases))
         XCTAssertEqual(Set(m.tensors.map(\.storage)), Set(Storage.allCases))
+        XCTAssertEqual(Set(m.tensors.map(\.compute)), Set(ComputeFormat.allCases))
     }
 
     func testCanonicalText() throws {
