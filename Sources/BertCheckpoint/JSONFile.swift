@@ -8,17 +8,20 @@ struct JSONFile {
     let path: String
     let object: [String: Any]
 
-    /// Reads `path` as a JSON object; errors name the file.
-    init(path: String) throws {
+    /// Reads and parses any JSON value from `path`; errors name the file.
+    static func read(path: String) throws -> Any {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw BertError(path, "cannot read file")
         }
-        let json: Any
-        do { json = try JSONSerialization.jsonObject(with: data) } catch {
+        do { return try JSONSerialization.jsonObject(with: data) } catch {
             throw BertError(path, "not valid JSON")
         }
-        guard let obj = json as? [String: Any] else { throw BertError(path, "not a JSON object") }
+    }
+
+    /// Reads `path` as a JSON object; errors name the file.
+    init(path: String) throws {
+        guard let obj = try JSONFile.read(path: path) as? [String: Any] else { throw BertError(path, "not a JSON object") }
         self.path = path
         self.object = obj
     }

@@ -10,15 +10,7 @@ public struct ShardedSafetensorsSource: WeightSource {
     public init(path: String) { self.path = path }
 
     public func readTensors() throws -> RawTensors {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw BertError(path, "cannot read file")
-        }
-        let json: Any
-        do { json = try JSONSerialization.jsonObject(with: data) } catch {
-            throw BertError(path, "not valid JSON")
-        }
-        guard let root = json as? [String: Any], let map = root["weight_map"] as? [String: Any] else {
+        guard let root = try JSONFile.read(path: path) as? [String: Any], let map = root["weight_map"] as? [String: Any] else {
             throw BertError(path, "missing weight_map object")
         }
         var byShard: [String: [String]] = [:]

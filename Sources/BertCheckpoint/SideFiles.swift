@@ -56,15 +56,7 @@ public enum SideFiles {
         let modulesPath = join(dir, "modules.json")
         var poolingDir: String? = nil
         if FileManager.default.fileExists(atPath: modulesPath) {
-            let data: Data
-            do { data = try Data(contentsOf: URL(fileURLWithPath: modulesPath)) } catch {
-                throw BertError(modulesPath, "cannot read file")
-            }
-            let json: Any
-            do { json = try JSONSerialization.jsonObject(with: data) } catch {
-                throw BertError(modulesPath, "not valid JSON")
-            }
-            guard let list = json as? [Any] else { throw BertError(modulesPath, "not a JSON list") }
+            guard let list = try JSONFile.read(path: modulesPath) as? [Any] else { throw BertError(modulesPath, "not a JSON list") }
             for item in list {
                 guard let m = item as? [String: Any], let type = m["type"] as? String else {
                     throw BertError(modulesPath, "module entry without a type")
