@@ -122,7 +122,10 @@ public final class Artifact: @unchecked Sendable {
         } else if found[.vocab] != nil {
             throw fault("METADATA says the vocab comes from the base but a VOCAB section is present")
         }
-        if module.tensors.contains(where: { $0.storage == .shared }) && meta.base == nil {
+        if let t = module.tensors.first(where: { $0.storage != .dense && $0.storage != .shared }) {
+            throw fault("tensor \(oneLine(t.name)): storage '\(t.storage.rawValue)' is not supported by artifact version \(ArtifactFormat.version)")
+        }
+        if module.tensors.contains(where: { $0.storage.needsBase }) && meta.base == nil {
             throw fault("the IR has shared tensors but METADATA references no base model")
         }
 

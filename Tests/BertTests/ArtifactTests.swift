@@ -326,6 +326,16 @@ final class ArtifactTests: XCTestCase {
             XCTAssertEqual(edited.utf8.count, text.utf8.count)
             c.replaceSubrange(ir.offset..<(ir.offset + ir.size), with: Array(edited.utf8))
         }
+        // Storage kinds version 1 cannot hold are refused by the reader.
+        try check("mask-storage", "storage 'mask' is not supported by artifact version 1") { c in
+            let ir = l.sections[0]
+            let text = String(decoding: c[ir.offset..<(ir.offset + ir.size)], as: UTF8.self)
+            let edited = text.replacingOccurrences(of: "tensor @encoder.bias : f32[5] {storage = dense, compute",
+                                                   with: "tensor @encoder.bias : f32[5] {storage = mask , compute")
+            XCTAssertNotEqual(edited, text)
+            XCTAssertEqual(edited.utf8.count, text.utf8.count)
+            c.replaceSubrange(ir.offset..<(ir.offset + ir.size), with: Array(edited.utf8))
+        }
         // Invalid UTF-8 in the METADATA section.
         try check("metadata-utf8", "not valid UTF-8") { $0[l.sections[1].offset + 2] = 0xFF }
     }
