@@ -1,15 +1,86 @@
-/* Elementwise kernels: exact-erf GELU, tanh, add. */
+/* Elementwise kernels: exact-erf GELU, tanh, add. On x86-64 glibc >= 2.35 the AVX2/AVX-512 paths
+ * use glibc's vector math library (libmvec, pulled in by -lm) for erff/tanhf, 8 or 16 lanes at a
+ * time; elsewhere, and at BK_ISA_PORTABLE, the scalar libm functions. */
 #include <math.h>
 #include "bk_internal.h"
 
-void bk_gelu_erf(float *x, size_t n) {
-    for (size_t i = 0; i < n; i++) {
+#if BK_X86 && defined(__GLIBC__) && defined(__GLIBC_PREREQ)
+#if __GLIBC_PREREQ(2, 35)
+#define BK_MVEC 1
+#endif
+#endif
+
+#define SQRT1_2 0.70710678118654752440f
+
+static void gelu_portable(float *x, size_t n, size_t i) {
+    for (; i < n; i++) {
         float v = x[i];
-        x[i] = v * 0.5f * (1.0f + erff(v * 0.70710678118654752440f));
+        x[i] = v * 0.5f * (1.0f + erff(v * SQRT1_2));
     }
 }
 
+#ifdef BK_MVEC
+#include <immintrin.h>
+/* glibc libmvec entry points (x86_64 vector function ABI names). */
+BK_TARGET_AVX512 __m512 _ZGVeN16v_erff(__m512);
+BK_TARGET_AVX512 __m512 _ZGVeN16v_tanhf(__m512);
+BK_TARGET_AVX2 __m256 _ZGVdN8v_erff(__m256);
+BK_TARGET_AVX2 __m256 _ZGVdN8v_tanhf(__m256);
+
+static BK_TARGET_AVX512 void gelu_avx512(float *x, size_t n) {
+    size_t i = 0;
+    const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f), s = _mm512_set1_ps(SQRT1_2);
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        __m512 e = _ZGVeN16v_erff(_mm512_mul_ps(v, s));
+        _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_mul_ps(v, half), _mm512_add_ps(one, e)));
+    }
+    gelu_portable(x, n, i);
+}
+
+static BK_TARGET_AVX2 void gelu_avx2(float *x, size_t n) {
+    size_t i = 0;
+    const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f), s = _mm256_set1_ps(SQRT1_2);
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 e = _ZGVdN8v_erff(_mm256_mul_ps(v, s));
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_mul_ps(v, half), _mm256_add_ps(one, e)));
+    }
+    gelu_portable(x, n, i);
+}
+
+static BK_TARGET_AVX512 void tanh_avx512(float *x, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, _ZGVeN16v_tanhf(_mm512_loadu_ps(x + i)));
+    for (; i < n; i++) x[i] = tanhf(x[i]);
+}
+
+static BK_TARGET_AVX2 void tanh_avx2(float *x, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _ZGVdN8v_tanhf(_mm256_loadu_ps(x + i)));
+    for (; i < n; i++) x[i] = tanhf(x[i]);
+}
+#endif
+
+void bk_gelu_erf(float *x, size_t n) {
+#ifdef BK_MVEC
+    switch (bk_isa_current()) {
+    case BK_ISA_AVX512: gelu_avx512(x, n); return;
+    case BK_ISA_AVX2: gelu_avx2(x, n); return;
+    default: break;
+    }
+#endif
+    gelu_portable(x, n, 0);
+}
+
 void bk_tanh(float *x, size_t n) {
+#ifdef BK_MVEC
+    switch (bk_isa_current()) {
+    case BK_ISA_AVX512: tanh_avx512(x, n); return;
+    case BK_ISA_AVX2: tanh_avx2(x, n); return;
+    default: break;
+    }
+#endif
     for (size_t i = 0; i < n; i++) x[i] = tanhf(x[i]);
 }
 

@@ -6,6 +6,7 @@ bk_status bk_embeddings(const int32_t *ids, const int32_t *types, int64_t batch,
                         int64_t type_vocab, int64_t hidden, float *out) {
     if (batch < 0 || seq < 0 || hidden < 1 || seq > max_position) return BK_ERR_ARGUMENT;
     if (batch == 0 || seq == 0) return BK_OK;
+    if (batch > INT64_MAX / seq || batch * seq > INT64_MAX / hidden) return BK_ERR_ARGUMENT;
     if (!ids || !types || !word || !position || !token_type || !out) return BK_ERR_ARGUMENT;
     for (int64_t i = 0; i < batch * seq; i++) {
         if (ids[i] < 0 || ids[i] >= vocab || types[i] < 0 || types[i] >= type_vocab) return BK_ERR_ARGUMENT;

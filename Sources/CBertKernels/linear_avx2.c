@@ -3,7 +3,6 @@
 #if BK_X86
 #include <immintrin.h>
 
-void bk_pack_panel(const float *w, int64_t k, int64_t p, int64_t nr, int64_t NR, float *pack);
 
 #define NR 16
 #define MR 6
@@ -37,9 +36,10 @@ DEFINE_MK(4)
 DEFINE_MK(5)
 DEFINE_MK(6)
 
-BK_TARGET_AVX2
-void bk_linear_cols_avx2(const float *x, int64_t m, int64_t k, const float *w, int64_t n0, int64_t n1,
-                         int64_t n, const float *bias, float *y, float *pack) {
+int bk_linear_cols_avx2(const float *x, int64_t m, int64_t k, const float *w, int64_t n0, int64_t n1,
+                        int64_t n, const float *bias, float *y) {
+    float *pack = bk_scratch(BK_SCRATCH_PACK_W, (size_t)(k * NR));
+    if (!pack) return -1;
     for (int64_t p = n0; p < n1; p += NR) {
         int nr = (int)(n1 - p < NR ? n1 - p : NR);
         bk_pack_panel(w, k, p, nr, NR, pack);
@@ -55,5 +55,6 @@ void bk_linear_cols_avx2(const float *x, int64_t m, int64_t k, const float *w, i
         default: break;
         }
     }
+    return 0;
 }
 #endif
