@@ -22,16 +22,18 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("m"), .linkedLibrary("pthread")]),
         // Graph IR: types, textual printer and parser, verifier.
         .target(name: "BertIR", path: "Sources/BertIR"),
+        // Sparse encodings: bitmaps, mask coding, CSR matrices, sparse deltas.
+        .target(name: "BertSparse", dependencies: ["BertIR"], path: "Sources/BertSparse"),
         // Readers for checkpoints users hold (safetensors, HF folders) and lowering to IR.
         .target(name: "BertCheckpoint", dependencies: ["BertIR", "CBertKernels"], path: "Sources/BertCheckpoint"),
         // The pass library: one pass per file, a registry and a pass manager.
-        .target(name: "BertPasses", dependencies: ["BertIR"], path: "passes"),
+        .target(name: "BertPasses", dependencies: ["BertIR", "BertSparse"], path: "passes"),
         // The versioned, mmap-able artifact format.
-        .target(name: "BertArtifact", dependencies: ["BertIR", "CBertKernels"], path: "Sources/BertArtifact"),
+        .target(name: "BertArtifact", dependencies: ["BertIR", "BertSparse", "CBertKernels"], path: "Sources/BertArtifact"),
         // BERT WordPiece tokenizer with the reference BasicTokenizer rules.
         .target(name: "BertTokenizer", dependencies: ["BertIR"], path: "Sources/BertTokenizer"),
         // Executes IR graphs on the C kernels.
-        .target(name: "BertRuntime", dependencies: ["BertIR", "CBertKernels"], path: "Sources/BertRuntime"),
+        .target(name: "BertRuntime", dependencies: ["BertIR", "BertSparse", "CBertKernels"], path: "Sources/BertRuntime"),
         // The command-line driver behind bertc and bertrun.
         .target(name: "BertDriver",
                 dependencies: ["BertIR", "BertCheckpoint", "BertPasses", "BertArtifact", "BertTokenizer", "BertRuntime"],
@@ -39,7 +41,7 @@ let package = Package(
         .executableTarget(name: "bertc", dependencies: ["BertDriver"], path: "tools/bertc"),
         .executableTarget(name: "bertrun", dependencies: ["BertDriver"], path: "tools/bertrun"),
         .testTarget(name: "BertTests",
-                    dependencies: ["BertIR", "BertCheckpoint", "BertPasses", "BertArtifact", "BertTokenizer",
+                    dependencies: ["BertIR", "BertSparse", "BertCheckpoint", "BertPasses", "BertArtifact", "BertTokenizer",
                                    "BertRuntime", "BertDriver", "CBertKernels"],
                     path: "Tests/BertTests"),
     ]
