@@ -6,6 +6,9 @@ public enum PassRegistry {
     public static let all: [any ModulePass.Type] = [
         VerifyPass.self,
         ShareBasePass.self,
+        EliminateZerosPass.self,
+        SparseDeltaPass.self,
+        ToCSRPass.self,
     ]
 
     public static func lookup(_ name: String) -> (any ModulePass.Type)? {

@@ -1,6 +1,10 @@
 /// `share-base`: marks every dense tensor that is bitwise identical to the base model's tensor of the
 /// same name and shape as `storage = shared`, so the artifact stores only a reference. Does nothing
 /// without a base. Tensors smaller than `min-bytes` stay dense.
+///
+/// Then, layer by layer: an encoder layer whose tensors (all tensors named `encoder.layer.<i>.*`) are
+/// all shared is shared as a unit (counted in `layers-shared`); `IRPrinter` prints such a layer as one
+/// `layer @encoder.layer.<i> {storage = shared, ...}` line, derived from the names and storage alone.
 import BertIR
 
 public struct ShareBasePass: ModulePass {
@@ -13,6 +17,7 @@ public struct ShareBasePass: ModulePass {
         PassStatistic(name: "tensors-shared", summary: "Number of tensors shared with the base"),
         PassStatistic(name: "bytes-shared", summary: "Number of bytes shared with the base"),
         PassStatistic(name: "tensors-kept", summary: "Number of dense tensors kept"),
+        PassStatistic(name: "layers-shared", summary: "Number of encoder layers shared with the base as a unit"),
     ]
 
     public let minBytes: Int
@@ -39,5 +44,19 @@ public struct ShareBasePass: ModulePass {
             context.bump("tensors-shared")
             context.bump("bytes-shared", by: bytes.partialValue)
         }
+        let layers = Self.sharedLayers(context.module).count
+        if layers > 0 { context.bump("layers-shared", by: layers) }
+    }
+
+    /// The encoder layers (`encoder.layer.<i>`, in order of first appearance) whose tensors are all shared.
+    public static func sharedLayers(_ m: Module) -> [String] {
+        var order: [String] = []
+        var allShared: [String: Bool] = [:]
+        for t in m.tensors {
+            guard let layer = IRPrinter.encoderLayer(of: t.name) else { continue }
+            if allShared[layer] == nil { order.append(layer); allShared[layer] = true }
+            if t.storage != .shared { allShared[layer] = false }
+        }
+        return order.filter { allShared[$0] == true }
     }
 }

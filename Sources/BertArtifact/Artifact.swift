@@ -1,6 +1,7 @@
 /// `Artifact`: reads and checks an artifact file (see `ArtifactFormat.swift`). The file is
 /// memory-mapped; dense tensors are `TensorBuffer`s pointing into the map (no copy).
 import BertIR
+import BertSparse
 
 public final class Artifact: @unchecked Sendable {
     public let path: String
@@ -8,6 +9,8 @@ public final class Artifact: @unchecked Sendable {
     public let contents: ArtifactContents
     /// The dense tensors, by name (shared tensors come from the base and are not here).
     public let weights: WeightStore
+    /// Tensors stored encoded (storage mask, csr or delta), decoded and validated; CSR views point into the map.
+    public let encoded: [String: EncodedTensor]
     public let fileSize: Int
     /// The sections in table order (for `bertc dump`).
     public let sections: [(kind: String, offset: Int, size: Int)]
@@ -122,9 +125,6 @@ public final class Artifact: @unchecked Sendable {
         } else if found[.vocab] != nil {
             throw fault("METADATA says the vocab comes from the base but a VOCAB section is present")
         }
-        if let t = module.tensors.first(where: { $0.storage != .dense && $0.storage != .shared }) {
-            throw fault("tensor \(oneLine(t.name)): storage '\(t.storage.rawValue)' is not supported by artifact version \(ArtifactFormat.version)")
-        }
         if module.tensors.contains(where: { $0.storage.needsBase }) && meta.base == nil {
             throw fault("the IR has shared tensors but METADATA references no base model")
         }
@@ -132,6 +132,7 @@ public final class Artifact: @unchecked Sendable {
         // Tensor table against the IR's declarations and the DATA section.
         let dataRange = found[.data] ?? 0..<0
         let store = WeightStore()
+        var encodedTensors: [String: EncodedTensor] = [:]
         var offsets: [String: Int] = [:]
         var spans: [(Range<Int>, String)] = []
         var r = ByteReader(section(.tensorTable), path: path, region: "TENSOR_TABLE section")
@@ -168,17 +169,28 @@ public final class Artifact: @unchecked Sendable {
             guard let dtype = ArtifactFormat.dtype(code: dcode) else {
                 throw r.fault("tensor \(shown) has unknown dtype code \(dcode)")
             }
-            guard enc == ArtifactFormat.encodingDenseF32, dtype == .f32 else {
+            guard enc <= ArtifactFormat.encodingDelta, dtype == .f32 else {
                 throw r.fault("tensor \(shown) has unsupported encoding \(enc) for \(dtype.rawValue)")
             }
             guard let decl = decls[name] else { throw r.fault("tensor \(shown) is not declared in the IR") }
-            guard decl.storage == .dense else { throw r.fault("tensor \(shown) is declared \(decl.storage.rawValue) but has data") }
+            guard let expected = ArtifactFormat.encoding(for: decl.storage) else {
+                throw r.fault("tensor \(shown) is declared \(decl.storage.rawValue) but has data")
+            }
+            guard enc == expected else {
+                throw r.fault("tensor \(shown) is declared \(decl.storage.rawValue) but its data has encoding \(enc)")
+            }
             guard offsets[name] == nil else { throw r.fault("tensor \(shown) has two data entries") }
             guard decl.shape == shape, decl.dtype == dtype else {
                 throw r.fault("tensor \(shown) is \(dtype.rawValue)\(shape) but the IR declares \(decl.dtype.rawValue)\(decl.shape)")
             }
             let (want, o) = elements.multipliedReportingOverflow(by: 4)
-            guard !o, bytes == want else { throw r.fault("tensor \(shown) has \(bytes) bytes, its shape needs \(want)") }
+            guard !o else { throw r.fault("tensor \(shown) has too many elements") }
+            if enc == ArtifactFormat.encodingDenseF32 {
+                guard bytes == want else { throw r.fault("tensor \(shown) has \(bytes) bytes, its shape needs \(want)") }
+            } else {
+                // An encoding is never larger than twice the dense values plus its headers.
+                guard bytes <= 2 * want + 4096 else { throw r.fault("tensor \(shown) has \(bytes) encoded bytes for \(elements) entries") }
+            }
             guard off % ArtifactFormat.dataAlignment == 0 else {
                 throw r.fault("tensor \(shown) data offset \(off) is not \(ArtifactFormat.dataAlignment)-byte aligned")
             }
@@ -187,19 +199,29 @@ public final class Artifact: @unchecked Sendable {
             }
             if bytes > 0 { spans.append((off..<(off + bytes), shown)) }
             offsets[name] = off
-            let ptr = (map.base + off).assumingMemoryBound(to: Float.self)
-            store[name] = TensorBuffer(shape: shape, pointer: ptr, owner: map)
+            if enc == ArtifactFormat.encodingDenseF32 {
+                let ptr = (map.base + off).assumingMemoryBound(to: Float.self)
+                store[name] = TensorBuffer(shape: shape, pointer: ptr, owner: map)
+            } else {
+                let blob = map.bytes(off..<(off + bytes))
+                do {
+                    encodedTensors[name] = try EncodedTensor.decode(encoding: enc, blob: blob, shape: shape, file: path)
+                } catch let e as BertError {
+                    throw fault("tensor \(shown): \(e.message)")
+                }
+            }
         }
         spans.sort { $0.0.lowerBound < $1.0.lowerBound }
         for (a, b) in zip(spans, spans.dropFirst()) where a.0.overlaps(b.0) {
             throw r.fault("tensor \(b.1) data overlaps tensor \(a.1)")
         }
         guard r.remaining == 0 else { throw r.fault("\(r.remaining) unexpected bytes after the last entry") }
-        for t in module.tensors where t.storage == .dense && offsets[t.name] == nil {
-            throw fault("dense tensor \(t.name) has no data in the TENSOR_TABLE section")
+        for t in module.tensors where t.storage != .shared && offsets[t.name] == nil {
+            throw fault("\(t.storage.rawValue) tensor \(t.name) has no data in the TENSOR_TABLE section")
         }
 
         weights = store
+        encoded = encodedTensors
         tensorOffsets = offsets
         contents = ArtifactContents(module: module, metadata: meta.metadata, vocab: vocab, base: meta.base)
     }

@@ -23,13 +23,20 @@
 ///       3 VOCAB         vocab lines joined by "\n" (present exactly when "vocab" is "inline")
 ///       4 TENSOR_TABLE  u64 count, then per tensor:
 ///                         u32 name_len, name bytes (UTF-8), u8 dtype (0 f32, 1 f16, 2 bf16, 3 i64, 4 i32),
-///                         u8 encoding (0 = dense f32), u16 ndim, u64 dims[ndim],
+///                         u8 encoding, u16 ndim, u64 dims[ndim],
 ///                         u64 data_offset (absolute, a multiple of 64, inside DATA), u64 byte_count
 ///       5 DATA          tensor bytes; each tensor starts at a 64-byte aligned absolute offset, gaps are zero.
 ///                       The section itself starts at a 64-byte aligned offset.
 ///
-/// Only tensors whose IR declaration has storage `dense` have a table entry (exactly one, of
-/// shape x 4 bytes); `shared` tensors are resolved from the base model at load time.
+/// Encodings (the IR declaration's storage must match):
+///       0 dense f32   storage dense: shape x 4 bytes, the values
+///       1 mask        storage mask: MaskEncoding (BertSparse) of the zeroed positions; the values are the
+///                     base's tensor with those entries set to 0
+///       2 csr         storage csr: CSRMatrix.serialized() (rows, cols, nnz, index width; row pointers,
+///                     column indices and values each 64-byte aligned within the blob)
+///       3 delta       storage delta: SparseDelta.serialized() (changed positions, then their f32 values)
+/// Every tensor with storage dense, mask, csr or delta has exactly one table entry; `shared` tensors
+/// have none and, like mask and delta, are resolved from the base model at load time.
 /// Unknown section kinds are skipped (checked for bounds, overlap and checksum), so optional
 /// sections can be added without a version bump.
 public enum ArtifactFormat {
@@ -67,6 +74,20 @@ public enum ArtifactFormat {
 
     /// Encoding codes in the tensor table.
     public static let encodingDenseF32: UInt8 = 0
+    public static let encodingMask: UInt8 = 1
+    public static let encodingCSR: UInt8 = 2
+    public static let encodingDelta: UInt8 = 3
+
+    /// The encoding a storage decision is written with (nil: no data).
+    public static func encoding(for storage: Storage) -> UInt8? {
+        switch storage {
+        case .dense: return encodingDenseF32
+        case .mask: return encodingMask
+        case .csr: return encodingCSR
+        case .delta: return encodingDelta
+        case .shared: return nil
+        }
+    }
 
     /// `n` rounded up to a multiple of `a` (a power of two).
     static func align(_ n: Int, _ a: Int) -> Int { (n + a - 1) & ~(a - 1) }

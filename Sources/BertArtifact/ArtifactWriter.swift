@@ -5,15 +5,18 @@ import Glibc
 import Darwin
 #endif
 import BertIR
+import BertSparse
 import CBertKernels
 
 public enum ArtifactWriter {
     /// Writes atomically: a temp file in the destination folder, fsync, rename; on any error the
     /// temp file is removed and nothing is left at `path`. Returns bytes written.
-    /// Dense tensors are written straight from their `TensorBuffer`s (no copies).
+    /// Dense tensors are written straight from their `TensorBuffer`s (no copies); mask and delta
+    /// storages are encoded against `base` (the base model's weights), csr from the tensor itself.
     @discardableResult
-    public static func write(_ contents: ArtifactContents, weights: WeightStore, to path: String) throws -> Int {
-        let plan = try Plan(contents, weights: weights, path: path)
+    public static func write(_ contents: ArtifactContents, weights: WeightStore, base: WeightStore? = nil,
+                             to path: String) throws -> Int {
+        let plan = try Plan(contents, weights: weights, base: base, path: path)
         return try AtomicFile.write(to: path) { out in try plan.emit(&out) }
     }
 }
@@ -21,7 +24,18 @@ public enum ArtifactWriter {
 /// The precomputed layout of one artifact.
 private struct Plan {
     struct Section { var kind: SectionKind; var offset: Int; var size: Int; var bytes: [UInt8]? }
-    struct DataEntry { var decl: TensorDecl; var buffer: TensorBuffer; var offset: Int }
+    /// A tensor's bytes: its dense values in place, or an encoded blob.
+    enum Payload {
+        case dense(TensorBuffer)
+        case encoded([UInt8])
+        var byteCount: Int {
+            switch self {
+            case .dense(let b): return b.byteCount
+            case .encoded(let bytes): return bytes.count
+            }
+        }
+    }
+    struct DataEntry { var decl: TensorDecl; var payload: Payload; var offset: Int }
 
     let path: String
     var sections: [Section] = []
@@ -30,31 +44,28 @@ private struct Plan {
     var dataSize = 0
     var fileSize = 0
 
-    init(_ c: ArtifactContents, weights: WeightStore, path: String) throws {
+    init(_ c: ArtifactContents, weights: WeightStore, base: WeightStore?, path: String) throws {
         self.path = path
         // Check the inputs before anything is created on disk.
         var seen = Set<String>()
-        var dense: [(TensorDecl, TensorBuffer)] = []
+        var dense: [(TensorDecl, Payload)] = []
         for t in c.module.tensors {
             guard seen.insert(t.name).inserted else { throw BertError(path, "tensor \(t.name) is declared twice") }
             guard t.shape.allSatisfy({ $0 >= 0 }) else { throw BertError(path, "tensor \(t.name) has a negative dimension") }
-            switch t.storage {
-            case .shared:
+            if t.storage == .shared {
                 guard c.base != nil else {
                     throw BertError(path, "tensor \(t.name) is shared with a base model but no base is referenced")
                 }
-            case .dense:
-                guard t.dtype == .f32 else {
-                    throw BertError(path, "tensor \(t.name) is \(t.dtype.rawValue); dense data must be f32")
-                }
-                guard let b = weights[t.name] else { throw BertError(path, "tensor \(t.name) has no data") }
-                guard b.shape == t.shape else {
-                    throw BertError(path, "tensor \(t.name) data has shape \(b.shape), declared \(t.shape)")
-                }
-                dense.append((t, b))
-            case .mask, .csr, .delta:
-                throw BertError(path, "tensor \(t.name): storage '\(t.storage.rawValue)' is not written by artifact version 1 yet")
+                continue
             }
+            guard t.dtype == .f32 else {
+                throw BertError(path, "tensor \(t.name) is \(t.dtype.rawValue); stored data must be f32")
+            }
+            guard let b = weights[t.name] else { throw BertError(path, "tensor \(t.name) has no data") }
+            guard b.shape == t.shape else {
+                throw BertError(path, "tensor \(t.name) data has shape \(b.shape), declared \(t.shape)")
+            }
+            dense.append((t, try Plan.payload(t, b, base: base, hasBaseReference: c.base != nil, path: path)))
         }
         if c.vocab == nil && c.base == nil {
             throw BertError(path, "no vocabulary given and no base model to take it from")
@@ -86,10 +97,10 @@ private struct Plan {
         add(.tensorTable, nil, size: tableSize)
         dataOffset = ArtifactFormat.align(pos, ArtifactFormat.dataAlignment)
         var dpos = dataOffset
-        for (t, b) in dense {
+        for (t, payload) in dense {
             dpos = ArtifactFormat.align(dpos, ArtifactFormat.dataAlignment)
-            entries.append(DataEntry(decl: t, buffer: b, offset: dpos))
-            dpos += b.byteCount
+            entries.append(DataEntry(decl: t, payload: payload, offset: dpos))
+            dpos += payload.byteCount
         }
         dataSize = dpos - dataOffset
         sections.append(Section(kind: .data, offset: dataOffset, size: dataSize, bytes: nil))
@@ -102,6 +113,32 @@ private struct Plan {
         }
     }
 
+    /// Encodes one stored tensor as its storage decision says.
+    static func payload(_ t: TensorDecl, _ b: TensorBuffer, base: WeightStore?, hasBaseReference: Bool,
+                        path: String) throws -> Payload {
+        func baseTensor() throws -> TensorBuffer {
+            guard hasBaseReference else { throw BertError(path, "tensor \(t.name) is stored against a base but no base is referenced") }
+            guard let bt = base?[t.name], bt.shape == t.shape else {
+                throw BertError(path, "tensor \(t.name): the base has no tensor of shape \(t.shape) to encode against")
+            }
+            return bt
+        }
+        switch t.storage {
+        case .dense, .shared:
+            return .dense(b)
+        case .mask:
+            guard let zeroed = SparseDelta.isBasePlusZeros(base: try baseTensor().buffer, tensor: b.buffer) else {
+                throw BertError(path, "tensor \(t.name) is declared mask but is not the base with entries zeroed")
+            }
+            return .encoded(MaskEncoding.encode(zeroed))
+        case .csr:
+            guard t.shape.count == 2 else { throw BertError(path, "tensor \(t.name) is declared csr but is not 2-D") }
+            return .encoded(CSRMatrix(dense: b.buffer, rows: t.shape[0], cols: t.shape[1]).serialized())
+        case .delta:
+            return .encoded(SparseDelta(base: try baseTensor().buffer, tensor: b.buffer).serialized())
+        }
+    }
+
     func tableBytes() -> [UInt8] {
         var b: [UInt8] = []
         b.appendLE(UInt64(entries.count))
@@ -109,11 +146,11 @@ private struct Plan {
             let name = Array(e.decl.name.utf8)
             b.appendLE(UInt32(name.count)); b += name
             b.append(ArtifactFormat.dtypeCode(e.decl.dtype))
-            b.append(ArtifactFormat.encodingDenseF32)
+            b.append(ArtifactFormat.encoding(for: e.decl.storage) ?? ArtifactFormat.encodingDenseF32)
             b.appendLE(UInt16(e.decl.shape.count))
             for d in e.decl.shape { b.appendLE(UInt64(d)) }
             b.appendLE(UInt64(e.offset))
-            b.appendLE(UInt64(e.buffer.byteCount))
+            b.appendLE(UInt64(e.payload.byteCount))
         }
         return b
     }
@@ -132,7 +169,10 @@ private struct Plan {
         for e in entries {
             try out.pad(to: ArtifactFormat.dataAlignment)
             guard out.position == e.offset else { throw BertError(path, "internal error: data layout") }
-            try out.write(UnsafeRawBufferPointer(start: UnsafeRawPointer(e.buffer.pointer), count: e.buffer.byteCount))
+            switch e.payload {
+            case .dense(let b): try out.write(UnsafeRawBufferPointer(start: UnsafeRawPointer(b.pointer), count: b.byteCount))
+            case .encoded(let bytes): try out.write(bytes)
+            }
         }
         guard out.position == fileSize else { throw BertError(path, "internal error: file size") }
         try out.flush()

@@ -36,14 +36,14 @@ public enum Compiler {
         let shared = module.tensors.filter { $0.storage == .shared }.map(\.name)
         var baseRef: BaseReference?
         var vocab: [String]? = model.vocab
-        if let base, let basePath, !shared.isEmpty {
+        if let base, let basePath, module.tensors.contains(where: { $0.storage.needsBase }) {
             baseRef = BaseReference(path: URL(fileURLWithPath: basePath).standardizedFileURL.path,
                                     fingerprint: BaseFingerprint.compute(base.weights),
                                     format: base.metadata.sourceFormat)
             if base.vocab == model.vocab { vocab = nil }
         }
         let contents = ArtifactContents(module: module, metadata: model.metadata, vocab: vocab, base: baseRef)
-        let bytes = try ArtifactWriter.write(contents, weights: model.weights, to: output)
+        let bytes = try ArtifactWriter.write(contents, weights: model.weights, base: base?.weights, to: output)
         return CompileSummary(output: output, storedTensors: module.tensors.filter { $0.storage != .shared }.map(\.name),
                               sharedTensors: shared, bytesWritten: bytes, sourceBytes: model.sourceBytes)
     }

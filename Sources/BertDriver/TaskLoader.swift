@@ -29,26 +29,9 @@ struct LoadedTask {
             }
             base = loaded
         }
-        let weights = WeightStore()
-        for decl in contents.module.tensors {
-            switch decl.storage {
-            case .dense:
-                guard let t = artifact.weights[decl.name] else { throw BertError(path, "tensor @\(decl.name) has no data") }
-                weights[decl.name] = t
-            case .shared:
-                guard let b = base, let t = b.weights[decl.name] else {
-                    throw BertError(path, "tensor @\(decl.name) is shared but the base has no such tensor")
-                }
-                guard t.shape == decl.shape else {
-                    throw BertError(path, "tensor @\(decl.name) is \(decl.shape) but the base's is \(t.shape)")
-                }
-                weights[decl.name] = t
-            case .mask, .csr, .delta:
-                throw BertError(path, "tensor @\(decl.name): storage '\(decl.storage.rawValue)' is not supported by this bertrun yet")
-            }
-        }
+        let (weights, linear) = try WeightResolver(artifact: artifact, base: base?.weights).resolve()
         // The graph drives kernel sizes: check it against the weights it will run on.
-        try Verifier.verify(contents.module, weights: weights, file: path)
+        try Verifier.verify(contents.module, weights: nil, file: path)
         guard let vocab = contents.vocab ?? base?.vocab else { throw BertError(path, "no vocabulary (and no base)") }
         let m = contents.metadata
         let tokenizer = try WordPieceTokenizer(
@@ -56,7 +39,7 @@ struct LoadedTask {
             options: TokenizerOptions(doLowerCase: m.doLowerCase, stripAccents: m.stripAccents,
                                       tokenizeChineseChars: m.tokenizeChineseChars),
             file: path)
-        let engine = try Engine(module: contents.module, weights: weights, threads: threads)
+        let engine = try Engine(module: contents.module, weights: weights, linear: linear, threads: threads)
         return LoadedTask(artifact: artifact, base: base, tokenizer: tokenizer, engine: engine)
     }
 }

@@ -4,15 +4,22 @@
 ///
 /// Grammar (newlines are not significant; `//` comments run to the end of the line):
 ///
-///     module    ::= 'module' @name '{' (tensor | op)* '}'
+///     module    ::= 'module' @name '{' (tensor | layer | op)* '}'
 ///     tensor    ::= 'tensor' @name ':' dtype '[' (int (',' int)*)? ']'
 ///                   '{' 'storage' '=' ident ',' 'compute' '=' ident (',' attr)* '}'
 ///                   ('=' 'dense' '<' '[' (float (',' float)*)? ']' '>')?
+///     layer     ::= 'layer' @name '{' 'storage' '=' 'shared' ',' 'tensors' '=' int '}'
+///                   '=' '[' entry (',' entry)* ']'
+///     entry     ::= @suffix ':' dtype '[' (int (',' int)*)? ']' ('{' 'compute' '=' ident (',' attr)* '}')?
 ///     op        ::= (%name '=')? opkind (operand (',' operand)*)? ('{' attr (',' attr)* '}')? (':' type)?
 ///     operand   ::= %name | @name
 ///     type      ::= dtype '[' (dim (',' dim)*)? ']'        dim ::= int | ident
 ///     attr      ::= ident '=' value
 ///     value     ::= int | float | "string" | ident | '[' (value (',' value)*)? ']'
+///
+/// A `layer` line (see `IRPrinter`) declares the tensors `@name.suffix` of one fully shared encoder layer
+/// (`@encoder.layer.<i>`), each `storage = shared` (compute `dense` unless given), in order; `tensors`
+/// must equal the number of entries, and no other tensor of that layer may be declared in the module.
 ///
 /// Names after `@`/`%` are [A-Za-z0-9_.-]+. A float has a '.' or an exponent, or is `0x` + 16 hex
 /// digits of its bits (non-finite values); dense literal elements may also be `inf`, `-inf`, `nan`.
@@ -91,20 +98,96 @@ private struct Parser {
         try expectPunct("{")
         var m = Module(name: name)
         let store = WeightStore()
+        var layerLines: [String: IRToken] = [:]
+        var fromLayerLines = Set<Int>()
         while !isPunct("}") {
             switch cur.kind {
             case .ident("tensor"):
                 let (decl, data) = try parseTensor()
                 if let data { store[decl.name] = data }
                 m.tensors.append(decl)
+            case .ident("layer"):
+                let tok = cur
+                let (layer, decls) = try parseLayer()
+                guard layerLines[layer] == nil else { throw failMsg("layer @\(layer) is declared twice", at: tok) }
+                layerLines[layer] = tok
+                fromLayerLines.formUnion(m.tensors.count..<(m.tensors.count + decls.count))
+                m.tensors += decls
             case .percent, .ident:
                 m.ops.append(try parseOp())
             default:
                 throw fail("'tensor', an op or '}'")
             }
         }
+        // A layer line stands for the whole layer: another tensor of that layer would not print back the same.
+        for (i, t) in m.tensors.enumerated() where !fromLayerLines.contains(i) {
+            if let layer = IRPrinter.encoderLayer(of: t.name), let tok = layerLines[layer] {
+                throw failMsg("layer @\(layer): tensor @\(t.name) is declared outside the layer line", at: tok)
+            }
+        }
         advance()
         return (m, store)
+    }
+
+    /// `layer @encoder.layer.<i> {storage = shared, tensors = N} = [@suffix : f32[..] {compute = ..}?, ...]`.
+    mutating func parseLayer() throws -> (String, [TensorDecl]) {
+        advance() // layer
+        let nameTok = cur
+        let layer = try expectAt("layer name '@encoder.layer.<i>'")
+        guard IRPrinter.encoderLayer(of: layer + ".x") == layer else {
+            throw failMsg("layer @\(layer): a layer name must be encoder.layer.<index>", at: nameTok)
+        }
+        let attrsTok = cur
+        let attrs = try parseAttrDict()
+        guard attrs.count == 2, attrs[0].name == "storage", attrs[1].name == "tensors" else {
+            throw failMsg("layer @\(layer): attributes must be storage and tensors", at: attrsTok)
+        }
+        guard attrs[0].value == .ident(Storage.shared.rawValue) else {
+            throw failMsg("layer @\(layer): storage must be shared", at: attrsTok)
+        }
+        guard case .int(let declared) = attrs[1].value, declared > 0 else {
+            throw failMsg("layer @\(layer): tensors must be a positive integer", at: attrsTok)
+        }
+        try expectPunct("=")
+        let listTok = cur
+        try expectPunct("[")
+        var decls: [TensorDecl] = []
+        while true {
+            let suffix = try expectAt("a tensor name '@suffix'")
+            let name = layer + "." + suffix
+            try expectPunct(":")
+            let dtype = try parseDType()
+            let shapeTok = cur
+            let shape = try parseShape()
+            guard let count = IRPrinter.safeElementCount(shape), count.multipliedReportingOverflow(by: 8).overflow == false else {
+                throw failMsg("shape of @\(name) has too many elements", at: shapeTok)
+            }
+            var compute = ComputeFormat.dense
+            var extra: [NamedAttribute] = []
+            if isPunct("{") {
+                let dictTok = cur
+                let d = try parseAttrDict()
+                guard let first = d.first, first.name == "compute" else {
+                    throw failMsg("tensor @\(name): attributes must start with compute", at: dictTok)
+                }
+                guard case .ident(let cf) = first.value, let c = ComputeFormat(rawValue: cf) else {
+                    throw failMsg("tensor @\(name): compute must be one of \(ComputeFormat.allCases.map(\.rawValue).joined(separator: ", "))", at: dictTok)
+                }
+                compute = c
+                extra = Array(d.dropFirst())
+            }
+            decls.append(TensorDecl(name: name, dtype: dtype, shape: shape, storage: .shared, compute: compute, attributes: extra))
+            guard decls.count <= declared else {
+                throw failMsg("layer @\(layer): more than the \(declared) tensors declared", at: listTok)
+            }
+            if isPunct(",") { advance(); continue }
+            break
+        }
+        try expectPunct("]")
+        guard decls.count == declared else {
+            throw failMsg("layer @\(layer): declares \(declared) tensors but lists \(decls.count)", at: listTok)
+        }
+        return (layer, decls)
     }
 
     mutating func parseShape() throws -> [Int] {

@@ -2,6 +2,15 @@
 ///
 /// The printer is the definition of the text: `IRParser.parse(IRPrinter.print(m)) == m` and printing a
 /// parsed printer output gives the same text back. Two spaces indent every statement inside a module.
+///
+/// An encoder layer whose tensors (every tensor named `encoder.layer.<i>.*`) are all `storage = shared`,
+/// declared one after another and without literal data, prints as ONE line listing them compactly:
+///
+///     layer @encoder.layer.3 {storage = shared, tensors = 2} = [@attention.self.query.weight : f32[384, 384], @attention.self.query.bias : f32[384]]
+///
+/// (an entry whose compute is not `dense` or that has extra attributes adds `{compute = ..., attr = ...}`
+/// after its type). The parser expands the line back into the same `TensorDecl`s in the same order;
+/// `Module` itself is unchanged: the grouping is a printing decision derived from names and storage.
 
 /// What to add to the plain IR text.
 public struct IRPrintOptions {
@@ -9,9 +18,11 @@ public struct IRPrintOptions {
     public var annotateSizes: Bool = false
     /// Print `= dense<[1.0, 2.0]>` after every tensor that has data here.
     public var literals: WeightStore? = nil
+    /// Print a fully shared encoder layer as one `layer @encoder.layer.<i> ...` line (the canonical form).
+    public var groupSharedLayers: Bool = true
 
-    public init(annotateSizes: Bool = false, literals: WeightStore? = nil) {
-        self.annotateSizes = annotateSizes; self.literals = literals
+    public init(annotateSizes: Bool = false, literals: WeightStore? = nil, groupSharedLayers: Bool = true) {
+        self.annotateSizes = annotateSizes; self.literals = literals; self.groupSharedLayers = groupSharedLayers
     }
 }
 
@@ -19,7 +30,17 @@ public enum IRPrinter {
     /// The module as canonical text, ending with a newline.
     public static func print(_ m: Module, options: IRPrintOptions = .init()) -> String {
         var out = "module @\(m.name) {\n"
-        for t in m.tensors { out += "  " + tensorLine(t, options: options) + "\n" }
+        let groups = options.groupSharedLayers ? sharedLayerGroups(m, literals: options.literals) : [:]
+        var i = 0
+        while i < m.tensors.count {
+            if let g = groups[i] {
+                out += "  " + layerLine(g.layer, Array(m.tensors[g.range]), options: options) + "\n"
+                i = g.range.upperBound
+            } else {
+                out += "  " + tensorLine(m.tensors[i], options: options) + "\n"
+                i += 1
+            }
+        }
         for op in m.ops { out += "  " + opLine(op) + "\n" }
         out += "}\n"
         return out
@@ -43,6 +64,63 @@ public enum IRPrinter {
             case .csr: s += "  // csr (\(size) dense)"
             case .delta: s += "  // base plus sparse delta (\(size) dense)"
             }
+        }
+        return s
+    }
+
+    /// `encoder.layer.<i>` for a tensor named `encoder.layer.<i>.<rest>` (i decimal digits, rest non-empty),
+    /// else nil: the unit `share-base` shares and the printer groups.
+    public static func encoderLayer(of name: String) -> String? {
+        let prefix = "encoder.layer."
+        guard name.hasPrefix(prefix) else { return nil }
+        let rest = name.utf8.dropFirst(prefix.utf8.count)
+        guard let dot = rest.firstIndex(of: UInt8(ascii: ".")) else { return nil }
+        let digits = rest[rest.startIndex..<dot]
+        guard !digits.isEmpty, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), rest.index(after: dot) < rest.endIndex else {
+            return nil
+        }
+        return String(decoding: name.utf8[name.utf8.startIndex..<dot], as: UTF8.self)
+    }
+
+    /// The encoder layers printed as one line, by the index of their first tensor: every tensor of the
+    /// layer is `storage = shared`, they are consecutive in `m.tensors`, and none has literal data.
+    public static func sharedLayerGroups(_ m: Module, literals: WeightStore? = nil) -> [Int: (layer: String, range: Range<Int>)] {
+        var members: [String: [Int]] = [:]
+        for (i, t) in m.tensors.enumerated() {
+            if let layer = encoderLayer(of: t.name) { members[layer, default: []].append(i) }
+        }
+        var out: [Int: (layer: String, range: Range<Int>)] = [:]
+        for (layer, idx) in members {
+            guard let first = idx.first, let last = idx.last, last - first + 1 == idx.count else { continue }
+            let eligible = idx.allSatisfy { m.tensors[$0].storage == .shared && literals?[m.tensors[$0].name] == nil }
+            if eligible { out[first] = (layer, first..<(last + 1)) }
+        }
+        return out
+    }
+
+    /// The one line of a shared layer: `layer @encoder.layer.3 {storage = shared, tensors = N} = [@suffix : f32[..], ...]`.
+    public static func layerLine(_ layer: String, _ tensors: [TensorDecl], options: IRPrintOptions = .init()) -> String {
+        let cut = layer.utf8.count + 1
+        let entries = tensors.map { t -> String in
+            var e = "@" + String(decoding: t.name.utf8.dropFirst(cut), as: UTF8.self)
+            e += " : \(t.dtype.rawValue)[\(t.shape.map(String.init).joined(separator: ", "))]"
+            if t.compute != .dense || !t.attributes.isEmpty {
+                e += " " + attributeDict([NamedAttribute("compute", .ident(t.compute.rawValue))] + t.attributes)
+            }
+            return e
+        }
+        var s = "layer @\(layer) {storage = shared, tensors = \(tensors.count)} = [" + entries.joined(separator: ", ") + "]"
+        if options.annotateSizes {
+            var total = 0
+            var overflow = false
+            for t in tensors {
+                guard let n = safeElementCount(t.shape) else { overflow = true; break }
+                let (b, o1) = n.multipliedReportingOverflow(by: t.dtype.size)
+                let (sum, o2) = total.addingReportingOverflow(b)
+                if o1 || o2 { overflow = true; break }
+                total = sum
+            }
+            s += "  // shared with base (\(overflow ? "overflow" : formatBytes(total)))"
         }
         return s
     }

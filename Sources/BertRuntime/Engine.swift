@@ -6,10 +6,18 @@ import CBertKernels
 public final class Engine {
     public let module: Module
     let weights: WeightStore
+    /// Linear weights executed other than as plain dense GEMM (csr, masked), by tensor name.
+    let linear: [String: LinearWeight]
     let pool: KernelPool
 
-    public init(module: Module, weights: WeightStore, threads: Int = 1) throws {
+    public init(module: Module, weights: WeightStore, linear: [String: LinearWeight] = [:], threads: Int = 1) throws {
         for decl in module.tensors {
+            if let l = linear[decl.name] {
+                guard decl.shape.count == 2, l.rows == decl.shape[0] else {
+                    throw BertError("tensor @\(decl.name): executable weight does not match the IR's shape \(decl.shape)")
+                }
+                continue
+            }
             guard let t = weights[decl.name] else { throw BertError("tensor @\(decl.name) has no data") }
             guard t.shape == decl.shape else {
                 throw BertError("tensor @\(decl.name) has shape \(t.shape), IR declares \(decl.shape)")
@@ -17,6 +25,7 @@ public final class Engine {
         }
         self.module = module
         self.weights = weights
+        self.linear = linear
         self.pool = KernelPool(threads: threads)
     }
 
@@ -76,12 +85,15 @@ public final class Engine {
                                     eps, out.pointer), "layer_norm")
             state.define(op, out)
         case .linear:
-            let x = try value(op, 0, state), w = try tensor(op, 1), bias = try optionalTensor(op, 2)
-            let k = x.shape.last ?? 0, n = w.shape[0]
+            let x = try value(op, 0, state), bias = try optionalTensor(op, 2)
+            guard op.operands.count > 1, case .tensor(let name) = op.operands[1] else {
+                throw BertError("linear: operand 1 is not a tensor")
+            }
+            let w = try linear[name] ?? .dense(tensor(op, 1))
+            let k = x.shape.last ?? 0
             let m = x.count / max(k, 1)
-            let out = Activation(shape: Array(x.shape.dropLast()) + [n])
-            try check(bk_linear(pool.raw, x.pointer, Int64(m), Int64(k), w.pointer, Int64(n), bias?.pointer,
-                                out.pointer), "linear")
+            let out = Activation(shape: Array(x.shape.dropLast()) + [w.rows])
+            try w.apply(pool: pool.raw, x: x.pointer, m: m, k: k, bias: bias?.pointer, y: out.pointer)
             state.define(op, out)
         case .attention:
             let q = try value(op, 0, state), k = try value(op, 1, state), v = try value(op, 2, state)

@@ -37,4 +37,40 @@ int bk_linear_cols_avx512(const float *x, int64_t m, int64_t k, const float *w, 
 /* Pack rows [p, p+nr) of W (row length k) as k x NR, K-major, zero-padding up to NR columns. */
 void bk_pack_panel(const float *w, int64_t k, int64_t p, int64_t nr, int64_t NR, float *pack);
 
+/* ---- Sparse kernels (csr_linear*.c, masked_linear.c) ---- */
+
+/* CSR rows [r0, r1) times a transposed token block xt [k][width] (64-byte aligned, padded tokens zero):
+ * yt[(r - r0) * width + t] = sum over the row's nonzeros of values[j] * xt[col_idx[j] * width + t].
+ * index_bytes is 2 or 4. Widths: portable 4, 8, 16; AVX2 8, 16; AVX-512 16, 32. */
+void bk_csr_rows_portable(const float *xt, int width, const int32_t *row_ptr, const void *col_idx, int index_bytes,
+                          const float *values, int64_t r0, int64_t r1, float *yt);
+#if BK_X86
+void bk_csr_rows_avx2(const float *xt, int width, const int32_t *row_ptr, const void *col_idx, int index_bytes,
+                      const float *values, int64_t r0, int64_t r1, float *yt);
+void bk_csr_rows_avx512(const float *xt, int width, const int32_t *row_ptr, const void *col_idx, int index_bytes,
+                        const float *values, int64_t r0, int64_t r1, float *yt);
+#endif
+
+/* bk_linear_cols_* with W's entries whose bit is set in zbits (bit r*k + c) read as zero while packing. */
+int bk_masked_linear_cols_portable(const float *x, int64_t m, int64_t k, const float *w, const uint64_t *zbits,
+                                   int64_t n0, int64_t n1, int64_t n, const float *bias, float *y);
+#if BK_X86
+int bk_masked_linear_cols_avx2(const float *x, int64_t m, int64_t k, const float *w, const uint64_t *zbits,
+                               int64_t n0, int64_t n1, int64_t n, const float *bias, float *y);
+int bk_masked_linear_cols_avx512(const float *x, int64_t m, int64_t k, const float *w, const uint64_t *zbits,
+                                 int64_t n0, int64_t n1, int64_t n, const float *bias, float *y);
+#endif
+/* bk_pack_panel with entry (p + j, kk) zero when bit (p + j) * k + kk of zbits is set. */
+void bk_pack_panel_masked(const float *w, const uint64_t *zbits, int64_t k, int64_t p, int64_t nr, int64_t NR, float *pack);
+
+/* `count` (1..64) bits of a little-endian uint64 bitmap starting at bit `pos`, in the low bits of the result.
+ * Reads only the words that hold those bits. */
+static inline uint64_t bk_bits_at(const uint64_t *bits, uint64_t pos, int count) {
+    uint64_t word = pos >> 6;
+    unsigned shift = (unsigned)(pos & 63);
+    uint64_t v = bits[word] >> shift;
+    if (shift && shift + (unsigned)count > 64) v |= bits[word + 1] << (64 - shift);
+    return count >= 64 ? v : v & ((UINT64_C(1) << count) - 1);
+}
+
 #endif

@@ -88,13 +88,16 @@ static inline __attribute__((always_inline)) void tile(const float *x, int64_t k
     }
 }
 
-int bk_linear_cols_portable(const float *x, int64_t m, int64_t k, const float *w, int64_t n0, int64_t n1,
-                            int64_t n, const float *bias, float *y) {
+/* zbits: NULL, or the zeroed-entry bitmap of bk_masked_linear applied while packing. */
+static inline __attribute__((always_inline)) int cols_portable(const float *x, int64_t m, int64_t k, const float *w,
+                                                               const uint64_t *zbits, int64_t n0, int64_t n1, int64_t n,
+                                                               const float *bias, float *y) {
     float *pack = bk_scratch(BK_SCRATCH_PACK_W, (size_t)(k * P_NR));
     if (!pack) return -1;
     for (int64_t p = n0; p < n1; p += P_NR) {
         int64_t nr = n1 - p < P_NR ? n1 - p : P_NR;
-        pack_panel(w, k, p, nr, P_NR, pack);
+        if (zbits) bk_pack_panel_masked(w, zbits, k, p, nr, P_NR, pack);
+        else pack_panel(w, k, p, nr, P_NR, pack);
         const float *b = bias ? bias + p : 0;
         int64_t m0 = 0;
         for (; m0 + P_MR <= m; m0 += P_MR) tile(x + m0 * k, k, pack, b, y + m0 * n + p, n, nr, P_MR);
@@ -102,6 +105,16 @@ int bk_linear_cols_portable(const float *x, int64_t m, int64_t k, const float *w
         else if (m - m0 == 1) tile(x + m0 * k, k, pack, b, y + m0 * n + p, n, nr, 1);
     }
     return 0;
+}
+
+int bk_linear_cols_portable(const float *x, int64_t m, int64_t k, const float *w, int64_t n0, int64_t n1,
+                            int64_t n, const float *bias, float *y) {
+    return cols_portable(x, m, k, w, NULL, n0, n1, n, bias, y);
+}
+
+int bk_masked_linear_cols_portable(const float *x, int64_t m, int64_t k, const float *w, const uint64_t *zbits,
+                                   int64_t n0, int64_t n1, int64_t n, const float *bias, float *y) {
+    return cols_portable(x, m, k, w, zbits, n0, n1, n, bias, y);
 }
 
 /* Shared by the ISA files. */

@@ -91,8 +91,38 @@ static BK_TARGET_AVX512 void pack_w(const float *w, int64_t k, int64_t p, int64_
     }
 }
 
-int bk_linear_cols_avx512(const float *x, int64_t m, int64_t k, const float *w, int64_t n0, int64_t n1,
-                          int64_t n, const float *bias, float *y) {
+/* pack_w for bk_masked_linear: entry (p + j, k0 + kk) is zero when bit (p + j) * k + k0 + kk of zbits is set.
+ * Sixteen columns at a time: a zero-masking load driven by the bitmap, then the same transposing stores. */
+static BK_TARGET_AVX512 void pack_w_masked(const float *w, const uint64_t *zbits, int64_t k, int64_t p, int64_t nr,
+                                           int64_t k0, int64_t kc, int64_t ahead, float *pack) {
+    if (nr < NR) memset(pack, 0, sizeof(float) * (size_t)(kc * NR));
+    float tmp[16] __attribute__((aligned(64)));
+    for (int64_t j = 0; j < nr; j++) {
+        const float *row = w + (p + j) * k + k0;
+        uint64_t bit0 = (uint64_t)(p + j) * (uint64_t)k + (uint64_t)k0;
+        int64_t kk = 0;
+        for (; kk + 16 <= kc; kk += 16) {
+            __mmask16 keep = (__mmask16)~bk_bits_at(zbits, bit0 + (uint64_t)kk, 16);
+            _mm512_store_ps(tmp, _mm512_maskz_loadu_ps(keep, row + kk));
+            for (int i = 0; i < 16; i++) pack[(kk + i) * NR + j] = tmp[i];
+        }
+        if (kk < kc) {
+            int rest = (int)(kc - kk);
+            __mmask16 keep = (__mmask16)(~bk_bits_at(zbits, bit0 + (uint64_t)kk, rest) & ((1u << rest) - 1));
+            _mm512_store_ps(tmp, _mm512_maskz_loadu_ps(keep, row + kk));
+            for (int i = 0; i < rest; i++) pack[(kk + i) * NR + j] = tmp[i];
+        }
+        if (j < ahead) {
+            const char *next = (const char *)(row + NR * k);
+            for (int64_t off = 0; off < kc * 4; off += 64) __builtin_prefetch(next + off, 0, 2);
+        }
+    }
+}
+
+/* zbits: NULL, or the zeroed-entry bitmap of bk_masked_linear applied while packing. */
+static inline __attribute__((always_inline)) int cols_avx512(const float *x, int64_t m, int64_t k, const float *w,
+                                                             const uint64_t *zbits, int64_t n0, int64_t n1, int64_t n,
+                                                             const float *bias, float *y) {
     int64_t kcmax = k < KC ? k : KC, mcmax = m < MC ? m : MC;
     float *pack = bk_scratch(BK_SCRATCH_PACK_W, (size_t)(kcmax * NR));
     float *xp = bk_scratch(BK_SCRATCH_PACK_X, (size_t)(kcmax * mcmax));
@@ -105,7 +135,8 @@ int bk_linear_cols_avx512(const float *x, int64_t m, int64_t k, const float *w, 
             for (int64_t p = n0; p < n1; p += NR) {
                 int nr = (int)(n1 - p < NR ? n1 - p : NR);
                 int64_t ahead = n1 - (p + NR) < NR ? n1 - (p + NR) : NR;
-                pack_w(w, k, p, nr, k0, kc, ahead > 0 ? ahead : 0, pack);
+                if (zbits) pack_w_masked(w, zbits, k, p, nr, k0, kc, ahead > 0 ? ahead : 0, pack);
+                else pack_w(w, k, p, nr, k0, kc, ahead > 0 ? ahead : 0, pack);
                 const float *b = bias ? bias + p : 0;
                 for (int64_t s = 0; s < mc; s += MR) {
                     int64_t rows = mc - s < MR ? mc - s : MR;
@@ -115,5 +146,15 @@ int bk_linear_cols_avx512(const float *x, int64_t m, int64_t k, const float *w, 
         }
     }
     return 0;
+}
+
+int bk_linear_cols_avx512(const float *x, int64_t m, int64_t k, const float *w, int64_t n0, int64_t n1,
+                          int64_t n, const float *bias, float *y) {
+    return cols_avx512(x, m, k, w, NULL, n0, n1, n, bias, y);
+}
+
+int bk_masked_linear_cols_avx512(const float *x, int64_t m, int64_t k, const float *w, const uint64_t *zbits,
+                                 int64_t n0, int64_t n1, int64_t n, const float *bias, float *y) {
+    return cols_avx512(x, m, k, w, zbits, n0, n1, n, bias, y);
 }
 #endif

@@ -301,7 +301,8 @@ final class ArtifactTests: XCTestCase {
         try check("bytecount", "its shape needs 60") { put64(&$0, offField + 8, le64($0, offField + 8) + 4) }
         try check("huge-count", "tensor count") { put64(&$0, tableSec.offset, UInt64.max) }
         try check("dim", "but the IR declares f32[5, 3]") { put64(&$0, e0 + 4 + nameLen + 4, le64($0, e0 + 4 + nameLen + 4) + 1) }
-        try check("encoding", "unsupported encoding 3") { $0[e0 + 4 + nameLen + 1] = 3 }
+        try check("encoding", "is declared dense but its data has encoding 3") { $0[e0 + 4 + nameLen + 1] = 3 }
+        try check("encoding-unknown", "unsupported encoding 9") { $0[e0 + 4 + nameLen + 1] = 9 }
         try check("dtype", "unknown dtype code 9") { $0[e0 + 4 + nameLen] = 9 }
         try check("name-len", "truncated reading tensor name") { $0[e0 + 3] = 0x7F }
         try check("overlap-sections", "overlaps the IR section") { put64(&$0, 64 + 8, UInt64(tableSec.offset)) }   // IR moved onto the table
@@ -327,7 +328,7 @@ final class ArtifactTests: XCTestCase {
             c.replaceSubrange(ir.offset..<(ir.offset + ir.size), with: Array(edited.utf8))
         }
         // Storage kinds version 1 cannot hold are refused by the reader.
-        try check("mask-storage", "storage 'mask' is not supported by artifact version 1") { c in
+        try check("mask-storage", "is declared mask but its data has encoding 0") { c in
             let ir = l.sections[0]
             let text = String(decoding: c[ir.offset..<(ir.offset + ir.size)], as: UTF8.self)
             let edited = text.replacingOccurrences(of: "tensor @encoder.bias : f32[5] {storage = dense, compute",

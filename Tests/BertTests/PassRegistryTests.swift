@@ -97,7 +97,7 @@ final class PassRegistryTests: XCTestCase {
         XCTAssertEqual((try PassPipeline(parsing: "share-base").entries[0].pass as? ShareBasePass)?.minBytes, 0)
         XCTAssertEqual(try PassPipeline(parsing: "").passNames, [])
         let bad: [(String, String)] = [
-            ("verify,cse", "<pipeline>: unknown pass 'cse'; known passes: verify, share-base"),
+            ("verify,cse", "<pipeline>: unknown pass 'cse'; known passes: verify, share-base, eliminate-zeros, sparse-delta, to-csr"),
             ("share-base{min-bytes=1,colour=red}", "<pipeline>: pass 'share-base' has no option 'colour'; known options: min-bytes"),
             ("verify{x=1}", "<pipeline>: pass 'verify' has no option 'x'; known options: none"),
             ("share-base{min-bytes=-1}", "<pipeline>: option 'min-bytes' of pass 'share-base' expects a non-negative integer, got '-1'"),

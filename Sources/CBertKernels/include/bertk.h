@@ -74,6 +74,21 @@ bk_status bk_embeddings(const int32_t *ids, const int32_t *types, int64_t batch,
                         const float *word, int64_t vocab, const float *position, int64_t max_position,
                         const float *token_type, int64_t type_vocab, int64_t hidden, float *out);
 
+/* ---- Sparse kernels (pool may be NULL: single-threaded) ---- */
+
+/* y[M,N] = x[M,K] * W^T + bias[N], W [N,K] held in CSR by rows (one row per output neuron):
+ * row_ptr[N+1] (row_ptr[0] = 0, non-decreasing, row_ptr[N] = nnz), col_idx[nnz] of index_bytes 2 (uint16) or 4 (uint32),
+ * values[nnz]. bias may be NULL. Vectorised across tokens: x is transposed into per-thread scratch [K, M-block] so each
+ * nonzero drives a SIMD multiply-add over a block of tokens. Validates index_bytes; trusts the CSR structure (the
+ * artifact reader validated it). */
+bk_status bk_csr_linear(bk_pool *pool, const float *x, int64_t m, int64_t k, const int32_t *row_ptr, const void *col_idx,
+                        int index_bytes, const float *values, int64_t n, const float *bias, float *y);
+/* y = x * (W with zeroed entries)^T + bias: W [N,K] dense (the shared base's weights, never copied or modified),
+ * zeroed_bits: bit (r*K + c) of little-endian uint64 words set = entry (r, c) is treated as 0. The mask is applied while
+ * packing W panels, so this costs about the same as bk_linear. */
+bk_status bk_masked_linear(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *w, const uint64_t *zeroed_bits,
+                           int64_t n, const float *bias, float *y);
+
 /* ---- Hashing ---- */
 
 /* A 64-bit non-cryptographic hash of bytes (xxHash64 algorithm), for fingerprints and checksums. */

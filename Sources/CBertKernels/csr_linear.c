@@ -1,0 +1,196 @@
+/* bk_csr_linear: y = x W^T + b with W in CSR by rows (one row per output neuron). Tokens are processed
+ * in chunks of up to CHUNK: the calling thread transposes the chunk of x into its scratch as blocks of
+ * `width` tokens (xt[k][width], zero-padded), then the output rows are split into pool tasks balanced
+ * on nonzeros. A task takes its rows in groups of GROUP; for each token block the ISA's row kernel
+ * (csr_linear_avx512.c, csr_linear_avx2.c, or the portable one here) makes one SIMD multiply-add per
+ * nonzero over the block's tokens into a small [GROUP][width] buffer, which is transposed into y with
+ * the bias. This file also holds the portable row kernel. */
+#include <string.h>
+#include "bk_internal.h"
+
+#define CHUNK 256   /* tokens per transposed chunk: bounds scratch at CHUNK * k floats */
+#define GROUP 16    /* output rows per y write-back */
+#define MAXW 32     /* widest token block */
+
+typedef void (*rows_fn)(const float *, int, const int32_t *, const void *, int, const float *, int64_t, int64_t, float *);
+
+typedef struct {
+    const float *xt, *values, *bias;
+    const int32_t *row_ptr;
+    const void *col_idx;
+    float *y;
+    int64_t k, n, tok0, rows, tasks, block_stride;
+    int index_bytes, isa;
+} csr_job;
+
+/* Token-block width for `rows` remaining tokens, and the kernel that handles it. */
+static int block_width(int isa, int64_t rows) {
+    switch (isa) {
+    case BK_ISA_AVX512: return rows > 16 ? 32 : rows > 8 ? 16 : 8;
+    case BK_ISA_AVX2: return rows > 8 ? 16 : 8;
+    default: return rows > 8 ? 16 : rows > 4 ? 8 : 4;
+    }
+}
+
+static rows_fn kernel_for(int isa, int width) {
+#if BK_X86
+    if (isa == BK_ISA_AVX512) return width >= 16 ? bk_csr_rows_avx512 : bk_csr_rows_avx2;
+    if (isa == BK_ISA_AVX2) return bk_csr_rows_avx2;
+#endif
+    (void)isa; (void)width;
+    return bk_csr_rows_portable;
+}
+
+/* First row r with row_ptr[r] + PER_ROW * r >= target (cost of rows [0, r), in nonzero units). */
+#define PER_ROW 8
+static int64_t split_row(const int32_t *row_ptr, int64_t n, int64_t target) {
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if ((int64_t)row_ptr[mid] + PER_ROW * mid < target) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+static void csr_task(void *ctx, int64_t i) {
+    const csr_job *j = ctx;
+    int64_t total = (int64_t)j->row_ptr[j->n] + PER_ROW * j->n;
+    int64_t r0 = i == 0 ? 0 : split_row(j->row_ptr, j->n, total * i / j->tasks);
+    int64_t r1 = i == j->tasks - 1 ? j->n : split_row(j->row_ptr, j->n, total * (i + 1) / j->tasks);
+    float yt[GROUP * MAXW] __attribute__((aligned(64)));
+    for (int64_t g0 = r0; g0 < r1; g0 += GROUP) {
+        int64_t g1 = r1 - g0 < GROUP ? r1 : g0 + GROUP, gl = g1 - g0;
+        for (int64_t t0 = 0, b = 0; t0 < j->rows; t0 += MAXW, b++) {
+            int64_t rows = j->rows - t0 < MAXW ? j->rows - t0 : MAXW;
+            /* A block of up to MAXW tokens; narrower ISAs cover it with several narrower blocks. */
+            for (int64_t s = 0; s < rows;) {
+                int width = block_width(j->isa, rows - s);
+                const float *xt = j->xt + b * j->block_stride + s * j->k;
+                kernel_for(j->isa, width)(xt, width, j->row_ptr, j->col_idx, j->index_bytes, j->values, g0, g1, yt);
+                int64_t used = rows - s < width ? rows - s : width;
+                for (int64_t t = 0; t < used; t++) {
+                    float *yr = j->y + (j->tok0 + t0 + s + t) * j->n + g0;
+                    if (j->bias)
+                        for (int64_t q = 0; q < gl; q++) yr[q] = yt[q * width + t] + j->bias[g0 + q];
+                    else
+                        for (int64_t q = 0; q < gl; q++) yr[q] = yt[q * width + t];
+                }
+                s += width;
+            }
+        }
+    }
+}
+
+/* Transpose tokens [tok0, tok0 + rows) of x into blocks of MAXW tokens (block b at xt + b * k * MAXW); inside a
+ * block, sub-blocks of the widths block_width picks, each [k][width] and zero-padded. */
+static void transpose_chunk(const float *x, int64_t k, int64_t tok0, int64_t rows, int isa, float *xt) {
+    for (int64_t t0 = 0, b = 0; t0 < rows; t0 += MAXW, b++) {
+        int64_t brows = rows - t0 < MAXW ? rows - t0 : MAXW;
+        for (int64_t s = 0; s < brows;) {
+            int width = block_width(isa, brows - s);
+            float *dst = xt + b * k * MAXW + s * k;
+            int64_t used = brows - s < width ? brows - s : width;
+            if (used < width) memset(dst, 0, sizeof(float) * (size_t)(k * width));
+            for (int64_t t = 0; t < used; t++) {
+                const float *src = x + (tok0 + t0 + s + t) * k;
+                for (int64_t c = 0; c < k; c++) dst[c * width + t] = src[c];
+            }
+            s += width;
+        }
+    }
+}
+
+bk_status bk_csr_linear(bk_pool *pool, const float *x, int64_t m, int64_t k, const int32_t *row_ptr, const void *col_idx,
+                        int index_bytes, const float *values, int64_t n, const float *bias, float *y) {
+    if (m < 0 || k < 1 || n < 1 || !x || !row_ptr || !y) return m == 0 ? BK_OK : BK_ERR_ARGUMENT;
+    if (index_bytes != 2 && index_bytes != 4) return BK_ERR_ARGUMENT;
+    if (index_bytes == 2 && k > 65536) return BK_ERR_ARGUMENT;
+    if (m == 0) return BK_OK;
+    if (k > ((int64_t)1 << 40) / n || m > ((int64_t)1 << 40) / n || m > ((int64_t)1 << 40) / k || n >= INT32_MAX)
+        return BK_ERR_ARGUMENT;
+    /* The structure is trusted, but a broken row_ptr would index out of bounds: O(n) to check it. */
+    if (row_ptr[0] != 0) return BK_ERR_ARGUMENT;
+    for (int64_t r = 0; r < n; r++)
+        if (row_ptr[r + 1] < row_ptr[r]) return BK_ERR_ARGUMENT;
+    int64_t nnz = row_ptr[n];
+    if (nnz > n * k || (nnz > 0 && (!col_idx || !values))) return BK_ERR_ARGUMENT;
+
+    int isa = BK_ISA_PORTABLE;
+#if BK_X86
+    isa = (int)bk_isa_current();
+#endif
+    int64_t chunk_max = m < CHUNK ? m : CHUNK;
+    int64_t blocks_max = (chunk_max + MAXW - 1) / MAXW;
+    float *xt = bk_scratch(BK_SCRATCH_PACK_X, (size_t)(blocks_max * MAXW * k));
+    if (!xt) return BK_ERR_NOMEM;
+
+    int threads = bk_pool_threads(pool);
+    csr_job j = {xt, values, bias, row_ptr, col_idx, y, k, n, 0, 0, 1, k * MAXW, index_bytes, isa};
+    for (int64_t tok0 = 0; tok0 < m; tok0 += CHUNK) {
+        int64_t rows = m - tok0 < CHUNK ? m - tok0 : CHUNK;
+        transpose_chunk(x, k, tok0, rows, isa, xt);
+        j.tok0 = tok0;
+        j.rows = rows;
+        /* Work in padded token lanes times (nonzeros + per-row cost); wake the pool only when it pays. */
+        int64_t work = ((rows + 15) & ~(int64_t)15) * (nnz + PER_ROW * n);
+        int64_t tasks = (threads == 1 || work < ((int64_t)1 << 17)) ? 1 : threads * 4;
+        if (tasks > (n + GROUP - 1) / GROUP) tasks = (n + GROUP - 1) / GROUP;
+        j.tasks = tasks;
+        bk_parallel_for(pool, tasks, csr_task, &j);
+    }
+    return BK_OK;
+}
+
+/* ---- portable row kernel: widths 4, 8, 16 with the compilers' generic 4-float vectors ---- */
+typedef float v4f __attribute__((vector_size(16)));
+
+static inline __attribute__((always_inline)) void rows_portable(const float *xt, const int W, const int32_t *row_ptr,
+                                                                const void *col_idx, const int ib, const float *values,
+                                                                int64_t r0, int64_t r1, float *yt) {
+    const uint16_t *i16 = col_idx;
+    const uint32_t *i32 = col_idx;
+    for (int64_t r = r0; r < r1; r++) {
+        v4f a[W / 4], b[W / 4];
+        for (int q = 0; q < W / 4; q++) a[q] = b[q] = (v4f){0, 0, 0, 0};
+        int64_t j = row_ptr[r], e = row_ptr[r + 1];
+        for (; j + 2 <= e; j += 2) {
+            const float *x0 = xt + (int64_t)(ib == 2 ? i16[j] : i32[j]) * W;
+            const float *x1 = xt + (int64_t)(ib == 2 ? i16[j + 1] : i32[j + 1]) * W;
+            v4f v0 = {values[j], values[j], values[j], values[j]};
+            v4f v1 = {values[j + 1], values[j + 1], values[j + 1], values[j + 1]};
+            for (int q = 0; q < W / 4; q++) {
+                v4f t0, t1;
+                memcpy(&t0, x0 + 4 * q, sizeof t0);
+                memcpy(&t1, x1 + 4 * q, sizeof t1);
+                a[q] += v0 * t0;
+                b[q] += v1 * t1;
+            }
+        }
+        if (j < e) {
+            const float *x0 = xt + (int64_t)(ib == 2 ? i16[j] : i32[j]) * W;
+            v4f v0 = {values[j], values[j], values[j], values[j]};
+            for (int q = 0; q < W / 4; q++) {
+                v4f t0;
+                memcpy(&t0, x0 + 4 * q, sizeof t0);
+                a[q] += v0 * t0;
+            }
+        }
+        for (int q = 0; q < W / 4; q++) {
+            v4f s = a[q] + b[q];
+            memcpy(yt + (r - r0) * W + 4 * q, &s, sizeof s);
+        }
+    }
+}
+
+void bk_csr_rows_portable(const float *xt, int width, const int32_t *row_ptr, const void *col_idx, int index_bytes,
+                          const float *values, int64_t r0, int64_t r1, float *yt) {
+    if (index_bytes == 2) {
+        if (width == 16) rows_portable(xt, 16, row_ptr, col_idx, 2, values, r0, r1, yt);
+        else if (width == 8) rows_portable(xt, 8, row_ptr, col_idx, 2, values, r0, r1, yt);
+        else rows_portable(xt, 4, row_ptr, col_idx, 2, values, r0, r1, yt);
+    } else {
+        if (width == 16) rows_portable(xt, 16, row_ptr, col_idx, 4, values, r0, r1, yt);
+        else if (width == 8) rows_portable(xt, 8, row_ptr, col_idx, 4, values, r0, r1, yt);
+        else rows_portable(xt, 4, row_ptr, col_idx, 4, values, r0, r1, yt);
+    }
+}

@@ -1,0 +1,71 @@
+/* AVX-512 row kernel for bk_csr_linear: token blocks of 32 (two zmm) or 16 (one zmm). Each nonzero
+ * broadcasts its value and multiply-adds the transposed x row of its column over the block's tokens;
+ * four independent accumulator sets (nonzeros j mod 4) hide the FMA latency. */
+#include "bk_internal.h"
+#if BK_X86
+#include <immintrin.h>
+
+#define IDX(j) ((int64_t)(ib == 2 ? ((const uint16_t *)col_idx)[j] : ((const uint32_t *)col_idx)[j]))
+
+static inline __attribute__((always_inline)) BK_TARGET_AVX512 void rows_32(const float *xt, const int32_t *row_ptr,
+                                                                          const void *col_idx, const int ib,
+                                                                          const float *values, int64_t r0, int64_t r1,
+                                                                          float *yt) {
+    for (int64_t r = r0; r < r1; r++) {
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        int64_t j = row_ptr[r], e = row_ptr[r + 1];
+        for (; j + 4 <= e; j += 4) {
+            const float *x0 = xt + IDX(j) * 32, *x1 = xt + IDX(j + 1) * 32;
+            const float *x2 = xt + IDX(j + 2) * 32, *x3 = xt + IDX(j + 3) * 32;
+            __m512 v0 = _mm512_set1_ps(values[j]), v1 = _mm512_set1_ps(values[j + 1]);
+            __m512 v2 = _mm512_set1_ps(values[j + 2]), v3 = _mm512_set1_ps(values[j + 3]);
+            a0 = _mm512_fmadd_ps(v0, _mm512_loadu_ps(x0), a0);
+            a1 = _mm512_fmadd_ps(v0, _mm512_loadu_ps(x0 + 16), a1);
+            b0 = _mm512_fmadd_ps(v1, _mm512_loadu_ps(x1), b0);
+            b1 = _mm512_fmadd_ps(v1, _mm512_loadu_ps(x1 + 16), b1);
+            c0 = _mm512_fmadd_ps(v2, _mm512_loadu_ps(x2), c0);
+            c1 = _mm512_fmadd_ps(v2, _mm512_loadu_ps(x2 + 16), c1);
+            d0 = _mm512_fmadd_ps(v3, _mm512_loadu_ps(x3), d0);
+            d1 = _mm512_fmadd_ps(v3, _mm512_loadu_ps(x3 + 16), d1);
+        }
+        for (; j < e; j++) {
+            const float *x0 = xt + IDX(j) * 32;
+            __m512 v0 = _mm512_set1_ps(values[j]);
+            a0 = _mm512_fmadd_ps(v0, _mm512_loadu_ps(x0), a0);
+            a1 = _mm512_fmadd_ps(v0, _mm512_loadu_ps(x0 + 16), a1);
+        }
+        float *out = yt + (r - r0) * 32;
+        _mm512_storeu_ps(out, _mm512_add_ps(_mm512_add_ps(a0, b0), _mm512_add_ps(c0, d0)));
+        _mm512_storeu_ps(out + 16, _mm512_add_ps(_mm512_add_ps(a1, b1), _mm512_add_ps(c1, d1)));
+    }
+}
+
+static inline __attribute__((always_inline)) BK_TARGET_AVX512 void rows_16(const float *xt, const int32_t *row_ptr,
+                                                                          const void *col_idx, const int ib,
+                                                                          const float *values, int64_t r0, int64_t r1,
+                                                                          float *yt) {
+    for (int64_t r = r0; r < r1; r++) {
+        __m512 a = _mm512_setzero_ps(), b = a, c = a, d = a;
+        int64_t j = row_ptr[r], e = row_ptr[r + 1];
+        for (; j + 4 <= e; j += 4) {
+            a = _mm512_fmadd_ps(_mm512_set1_ps(values[j]), _mm512_loadu_ps(xt + IDX(j) * 16), a);
+            b = _mm512_fmadd_ps(_mm512_set1_ps(values[j + 1]), _mm512_loadu_ps(xt + IDX(j + 1) * 16), b);
+            c = _mm512_fmadd_ps(_mm512_set1_ps(values[j + 2]), _mm512_loadu_ps(xt + IDX(j + 2) * 16), c);
+            d = _mm512_fmadd_ps(_mm512_set1_ps(values[j + 3]), _mm512_loadu_ps(xt + IDX(j + 3) * 16), d);
+        }
+        for (; j < e; j++) a = _mm512_fmadd_ps(_mm512_set1_ps(values[j]), _mm512_loadu_ps(xt + IDX(j) * 16), a);
+        _mm512_storeu_ps(yt + (r - r0) * 16, _mm512_add_ps(_mm512_add_ps(a, b), _mm512_add_ps(c, d)));
+    }
+}
+
+BK_TARGET_AVX512 void bk_csr_rows_avx512(const float *xt, int width, const int32_t *row_ptr, const void *col_idx,
+                                         int index_bytes, const float *values, int64_t r0, int64_t r1, float *yt) {
+    if (width == 32) {
+        if (index_bytes == 2) rows_32(xt, row_ptr, col_idx, 2, values, r0, r1, yt);
+        else rows_32(xt, row_ptr, col_idx, 4, values, r0, r1, yt);
+    } else {
+        if (index_bytes == 2) rows_16(xt, row_ptr, col_idx, 2, values, r0, r1, yt);
+        else rows_16(xt, row_ptr, col_idx, 4, values, r0, r1, yt);
+    }
+}
+#endif
