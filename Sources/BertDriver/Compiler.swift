@@ -20,7 +20,7 @@ public struct CompileSummary: Sendable {
 
 /// The compile pipeline: read the checkpoint (and base), run passes, write the artifact.
 public enum Compiler {
-    public static let defaultPipeline = "verify,share-base"
+    public static let defaultPipeline = "verify,share-base,eliminate-zeros,sparse-delta,to-csr"
 
     public static func compile(model modelPath: String, base basePath: String? = nil, config: String? = nil,
                                pipeline: String = defaultPipeline, output: String,

@@ -128,6 +128,34 @@ final class SparseKernelTests: XCTestCase {
         }
     }
 
+    /// More tokens than one transposed chunk (256), single rows and columns, and uint16 indices up to 65535.
+    func testChunksAndEdgeShapes() {
+        let pool = bk_pool_create(2)
+        defer { bk_pool_destroy(pool) }
+        for (m, k, n, density) in [(300, 32, 37, 0.3), (520, 33, 70, 0.5), (257, 1, 1, 1.0), (5, 65536, 3, 0.01), (2, 7, 1, 0.0)] {
+            let s = makeSparse(n: n, k: k, density: density)
+            let x = random(m * k), b = random(n)
+            let ref = reference(x, m: m, k: k, n: n, s)
+            forEachISA { isa in
+                for p in [pool, nil] { for ib in [2, 4] {
+                    var y = [Float](repeating: .nan, count: m * n)
+                    let st = ib == 2
+                        ? bk_csr_linear(p, x, Int64(m), Int64(k), s.rowPtr, s.col16, 2, s.values, Int64(n), b, &y)
+                        : bk_csr_linear(p, x, Int64(m), Int64(k), s.rowPtr, s.col32, 4, s.values, Int64(n), b, &y)
+                    XCTAssertEqual(st, BK_OK)
+                    if let i = firstMismatch(y, ref, n: n, bias: b) {
+                        XCTFail("csr u\(ib * 8) \(isa) m=\(m) k=\(k) n=\(n) i=\(i): \(y[i]) vs \(ref.dot[i])"); return
+                    }
+                } }
+                var y = [Float](repeating: .nan, count: m * n)
+                XCTAssertEqual(bk_masked_linear(pool, x, Int64(m), Int64(k), s.base, s.zeroed, Int64(n), b, &y), BK_OK)
+                if let i = firstMismatch(y, ref, n: n, bias: b) {
+                    XCTFail("masked \(isa) m=\(m) k=\(k) n=\(n) i=\(i): \(y[i]) vs \(ref.dot[i])"); return
+                }
+            }
+        }
+    }
+
     func testRejectsBadArguments() {
         let x = random(6), b = random(2)
         var y = [Float](repeating: 0, count: 6)
