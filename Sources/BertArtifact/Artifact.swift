@@ -16,6 +16,8 @@ public final class Artifact: @unchecked Sendable {
     public let sections: [(kind: String, offset: Int, size: Int)]
     /// Where each dense tensor's bytes are in the file.
     public let tensorOffsets: [String: Int]
+    /// Bytes each stored tensor occupies in DATA (dense values or its encoding), by name.
+    public let tensorByteCounts: [String: Int]
     /// The mapped file the tensors point into.
     public let file: MappedFile
 
@@ -134,6 +136,7 @@ public final class Artifact: @unchecked Sendable {
         let store = WeightStore()
         var encodedTensors: [String: EncodedTensor] = [:]
         var offsets: [String: Int] = [:]
+        var byteCounts: [String: Int] = [:]
         var spans: [(Range<Int>, String)] = []
         var r = ByteReader(section(.tensorTable), path: path, region: "TENSOR_TABLE section")
         let n = try r.readCount("tensor count")
@@ -199,6 +202,7 @@ public final class Artifact: @unchecked Sendable {
             }
             if bytes > 0 { spans.append((off..<(off + bytes), shown)) }
             offsets[name] = off
+            byteCounts[name] = bytes
             if enc == ArtifactFormat.encodingDenseF32 {
                 let ptr = (map.base + off).assumingMemoryBound(to: Float.self)
                 store[name] = TensorBuffer(shape: shape, pointer: ptr, owner: map)
@@ -223,6 +227,8 @@ public final class Artifact: @unchecked Sendable {
         weights = store
         encoded = encodedTensors
         tensorOffsets = offsets
-        contents = ArtifactContents(module: module, metadata: meta.metadata, vocab: vocab, base: meta.base)
+        tensorByteCounts = byteCounts
+        contents = ArtifactContents(module: module, metadata: meta.metadata, vocab: vocab, base: meta.base,
+                                    statistics: meta.statistics ?? [])
     }
 }

@@ -78,7 +78,8 @@ private struct Plan {
         }
 
         let ir = Array(IRPrinter.print(c.module).utf8)
-        let meta = try MetadataSection(metadata: c.metadata, vocabInline: c.vocab != nil, base: c.base).encoded()
+        let meta = try MetadataSection(metadata: c.metadata, vocabInline: c.vocab != nil, base: c.base,
+                                       statistics: c.statistics).encoded()
         let vocab = c.vocab.map { Array($0.joined(separator: "\n").utf8) }
 
         var tableSize = 8

@@ -9,13 +9,16 @@ struct MetadataSection: Codable {
     /// "inline" (VOCAB section present) or "base" (use the base model's vocab).
     var vocab: String
     var base: BaseReference?
+    /// Pass counters of the compile (optional; absent in older files).
+    var statistics: [CompileStatistic]?
 
-    init(metadata: ModelMetadata, vocabInline: Bool, base: BaseReference?) {
+    init(metadata: ModelMetadata, vocabInline: Bool, base: BaseReference?, statistics: [CompileStatistic] = []) {
         format = ArtifactFormat.formatName; producer = ArtifactFormat.producer
         self.metadata = metadata; vocab = vocabInline ? "inline" : "base"; self.base = base
+        self.statistics = statistics.isEmpty ? nil : statistics
     }
 
-    enum CodingKeys: String, CodingKey { case format, producer, metadata, vocab, base }
+    enum CodingKeys: String, CodingKey { case format, producer, metadata, vocab, base, statistics }
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -24,6 +27,7 @@ struct MetadataSection: Codable {
         metadata = try c.decode(ModelMetadata.self, forKey: .metadata)
         vocab = try c.decode(String.self, forKey: .vocab)
         base = try c.decodeIfPresent(BaseReference.self, forKey: .base)
+        statistics = try c.decodeIfPresent([CompileStatistic].self, forKey: .statistics)
     }
 
     /// Writes `"base": null` explicitly rather than leaving the key out.
@@ -34,6 +38,7 @@ struct MetadataSection: Codable {
         try c.encode(metadata, forKey: .metadata)
         try c.encode(vocab, forKey: .vocab)
         if let base { try c.encode(base, forKey: .base) } else { try c.encodeNil(forKey: .base) }
+        try c.encodeIfPresent(statistics, forKey: .statistics)
     }
 
     func encoded() throws -> [UInt8] {

@@ -42,7 +42,9 @@ public enum Compiler {
                                     format: base.metadata.sourceFormat)
             if base.vocab == model.vocab { vocab = nil }
         }
-        let contents = ArtifactContents(module: module, metadata: model.metadata, vocab: vocab, base: baseRef)
+        let counters = context.statistics.map { CompileStatistic(pass: $0.pass, name: $0.name, value: $0.value) }
+        let contents = ArtifactContents(module: module, metadata: model.metadata, vocab: vocab, base: baseRef,
+                                        statistics: counters)
         let bytes = try ArtifactWriter.write(contents, weights: model.weights, base: base?.weights, to: output)
         return CompileSummary(output: output, storedTensors: module.tensors.filter { $0.storage != .shared }.map(\.name),
                               sharedTensors: shared, bytesWritten: bytes, sourceBytes: model.sourceBytes)

@@ -13,7 +13,7 @@ enum DumpCommand {
             OptionSpec(["--base"], value: "base", help: "For a checkpoint: run share-base against this base first."),
             OptionSpec(["--config"], value: "config.json", help: "Config for a bare .safetensors file."),
             OptionSpec(["--passes"], value: "pipeline", help: "For a checkpoint: passes to run before printing."),
-            OptionSpec(["--stats"], help: "Print pass statistics."),
+            OptionSpec(["--stats"], help: "Print pass statistics (for an artifact: those of the compile that wrote it)."),
             OptionSpec(["--no-verify"], help: "For an artifact: skip section checksums."),
         ])
 
@@ -25,7 +25,8 @@ enum DumpCommand {
             let art = try Artifact(path: path, verify: !a.flag("--no-verify"))
             Console.out(header(artifact: art))
             Console.out(IRPrinter.print(art.contents.module, options: IRPrintOptions(annotateSizes: true)))
-            Console.out(totals(art.contents.module, fileBytes: art.fileSize))
+            Console.out(StorageReport.format(art))
+            if a.flag("--stats") { Console.out(statisticsText(art.contents.statistics)) }
             return
         }
         let model = try CheckpointLoader.load(path: path, configPath: a.value("--config"))
@@ -38,6 +39,15 @@ enum DumpCommand {
         Console.out(IRPrinter.print(context.module, options: IRPrintOptions(annotateSizes: true)))
         Console.out(totals(context.module, fileBytes: nil))
         if a.flag("--stats") { Console.out(PassStatisticsReport.format(context)) }
+    }
+
+    /// The compile's pass counters, as `--stats` printed them.
+    static func statisticsText(_ stats: [CompileStatistic]) -> String {
+        if stats.isEmpty { return "// no pass statistics recorded\n" }
+        let width = stats.map { String($0.value).count }.max() ?? 1
+        return "// pass statistics of the compile\n" + stats.map {
+            "//   " + String(repeating: " ", count: width - String($0.value).count) + "\($0.value) \($0.pass) - \($0.name)"
+        }.joined(separator: "\n") + "\n"
     }
 
     static func header(artifact art: Artifact) -> String {

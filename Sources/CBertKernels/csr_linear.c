@@ -68,6 +68,14 @@ static void csr_task(void *ctx, int64_t i) {
                 const float *xt = j->xt + b * j->block_stride + s * j->k;
                 kernel_for(j->isa, width)(xt, width, j->row_ptr, j->col_idx, j->index_bytes, j->values, g0, g1, yt);
                 int64_t used = rows - s < width ? rows - s : width;
+#if BK_X86
+                if (j->isa == BK_ISA_AVX512 && width >= 16) {
+                    bk_csr_store_avx512(yt, width, used, gl, j->bias ? j->bias + g0 : NULL,
+                                        j->y + (j->tok0 + t0 + s) * j->n + g0, j->n);
+                    s += width;
+                    continue;
+                }
+#endif
                 for (int64_t t = 0; t < used; t++) {
                     float *yr = j->y + (j->tok0 + t0 + s + t) * j->n + g0;
                     if (j->bias)
@@ -91,9 +99,12 @@ static void transpose_chunk(const float *x, int64_t k, int64_t tok0, int64_t row
             float *dst = xt + b * k * MAXW + s * k;
             int64_t used = brows - s < width ? brows - s : width;
             if (used < width) memset(dst, 0, sizeof(float) * (size_t)(k * width));
-            for (int64_t t = 0; t < used; t++) {
-                const float *src = x + (tok0 + t0 + s + t) * k;
-                for (int64_t c = 0; c < k; c++) dst[c * width + t] = src[c];
+            /* Sixteen columns at a time, so that the stores stay within 16 cache lines. */
+            const float *src = x + (tok0 + t0 + s) * k;
+            for (int64_t c0 = 0; c0 < k; c0 += 16) {
+                int64_t c1 = k - c0 < 16 ? k : c0 + 16;
+                for (int64_t t = 0; t < used; t++)
+                    for (int64_t c = c0; c < c1; c++) dst[c * width + t] = src[t * k + c];
             }
             s += width;
         }

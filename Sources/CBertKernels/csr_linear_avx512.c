@@ -1,6 +1,7 @@
 /* AVX-512 row kernel for bk_csr_linear: token blocks of 32 (two zmm) or 16 (one zmm). Each nonzero
  * broadcasts its value and multiply-adds the transposed x row of its column over the block's tokens;
- * four independent accumulator sets (nonzeros j mod 4) hide the FMA latency. */
+ * four independent accumulator sets (nonzeros j mod 4) hide the FMA latency. bk_csr_store_avx512 writes
+ * the [16 rows][tokens] results into y's token rows with in-register 16 x 16 transposes. */
 #include "bk_internal.h"
 #if BK_X86
 #include <immintrin.h>
@@ -55,6 +56,46 @@ static inline __attribute__((always_inline)) BK_TARGET_AVX512 void rows_16(const
         }
         for (; j < e; j++) a = _mm512_fmadd_ps(_mm512_set1_ps(values[j]), _mm512_loadu_ps(xt + IDX(j) * 16), a);
         _mm512_storeu_ps(yt + (r - r0) * 16, _mm512_add_ps(_mm512_add_ps(a, b), _mm512_add_ps(c, d)));
+    }
+}
+
+/* out[j] = column j of the 16 x 16 matrix whose rows are r[0..15]. */
+static inline __attribute__((always_inline)) BK_TARGET_AVX512 void transpose16(const __m512 r[16], __m512 out[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    /* u[4g + c], 128-bit lane L: column 4L + c of rows 4g .. 4g+3. */
+    for (int g = 0; g < 4; g++) {
+        __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
+        __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
+        u[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    /* A 4 x 4 transpose of 128-bit lanes across u[c], u[4+c], u[8+c], u[12+c]. */
+    for (int c = 0; c < 4; c++) {
+        __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88), v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xdd);
+        __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88), v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xdd);
+        out[c] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+        out[8 + c] = _mm512_shuffle_f32x4(v0, v2, 0xdd);
+        out[4 + c] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+        out[12 + c] = _mm512_shuffle_f32x4(v1, v3, 0xdd);
+    }
+}
+
+BK_TARGET_AVX512 void bk_csr_store_avx512(const float *yt, int width, int64_t tokens, int64_t rows, const float *bias,
+                                          float *y, int64_t ldy) {
+    __mmask16 keep = rows >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rows) - 1);
+    __m512 b = bias ? _mm512_maskz_loadu_ps(keep, bias) : _mm512_setzero_ps();
+    for (int t0 = 0; t0 < width && t0 < tokens; t0 += 16) {
+        __m512 r[16], out[16];
+        for (int q = 0; q < 16; q++) r[q] = q < rows ? _mm512_loadu_ps(yt + q * width + t0) : _mm512_setzero_ps();
+        transpose16(r, out);
+        int64_t nt = tokens - t0 < 16 ? tokens - t0 : 16;
+        for (int64_t t = 0; t < nt; t++) _mm512_mask_storeu_ps(y + (t0 + t) * ldy, keep, _mm512_add_ps(out[t], b));
     }
 }
 

@@ -60,7 +60,9 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(d.code, 0, d.err)
         XCTAssertTrue(d.out.contains("storage = shared"), d.out)
         XCTAssertTrue(d.out.contains("tensor @classifier.weight"), d.out)
-        XCTAssertTrue(d.out.contains("2 stored"), d.out)
+        // Only the head is stored: 2 x 32 weights + 2 biases, 264 bytes, as dense.
+        XCTAssertTrue(d.out.contains("//   classifier       2        264       264"), d.out)
+        XCTAssertTrue(d.out.contains("(tensor data 264 bytes)"), d.out)
     }
 
     /// TSV input with a header, --output written whole, and --pooling overriding the model's.
@@ -97,5 +99,27 @@ final class CommandLineTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
         let over = try runTool("bertrun", [model, "x", "--max-length", "65"])
         XCTAssertEqual(over.code, 64, "longer than max_position_embeddings (64)")
+    }
+
+    /// The artifact dump's storage table: per tensor, per layer, overall, and the compile's counters.
+    func testDumpOfMaskedArtifactReportsStorageAndComputePerTensorAndLayer() throws {
+        let out = tmp + "/m90.bin"
+        let c = try runTool("bertc", ["compile", TestPaths.fixture("masked/encoder-mask90"),
+                                      "--base", TestPaths.fixture("models/tiny-encoder"), "-o", out])
+        XCTAssertEqual(c.code, 0, c.err)
+        let d = try runTool("bertc", ["dump", out, "--stats"])
+        XCTAssertEqual(d.code, 0, d.err)
+        let lines = d.out.split(separator: "\n").map(String.init)
+        let q = try XCTUnwrap(lines.first { $0.hasPrefix("//   encoder.layer.1.attention.self.query.weight") })
+        let fields = q.split(separator: " ").map(String.init)
+        XCTAssertEqual(Array(fields[2...4]), ["mask", "csr", "[32,"], q)
+        // 922 of 1024 zeroed: 102 kept -> density 0.0996; the mask is far smaller than 4096 dense bytes.
+        XCTAssertEqual(fields[6], "0.0996", q)
+        XCTAssertLessThan(Int(fields[7])!, 200, q)
+        XCTAssertEqual(fields[8], "4096", q)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("//   encoder.layer.0  ") && $0.hasSuffix(" 0         27156") }, d.out)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("// total: artifact ") && $0.contains("against the dense model's 129064 bytes") })
+        XCTAssertTrue(lines.contains { $0.hasSuffix("6 eliminate-zeros - tensors-masked") }, d.out)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("  layer @encoder.layer.0 {storage = shared, tensors = 16}") }, d.out)
     }
 }
