@@ -17,7 +17,7 @@ public struct ToCSRPass: ModulePass {
     public static let summary = "Execute linear weights sparser than max-density as CSR and record every weight's density"
     public static let options = [
         PassOption(name: "max-density", summary: "Linear weights with a nonzero fraction below this execute as CSR",
-                   defaultValue: "0.30"),
+                   defaultValue: "0.40"),
     ]
     public static let statistics = [
         PassStatistic(name: "tensors-csr", summary: "Number of linear weights executed as CSR"),

@@ -1,10 +1,11 @@
 /* bk_csr_linear: y = x W^T + b with W in CSR by rows (one row per output neuron). Tokens are processed
- * in chunks of up to CHUNK: the calling thread transposes the chunk of x into its scratch as blocks of
- * `width` tokens (xt[k][width], zero-padded), then the output rows are split into pool tasks balanced
- * on nonzeros. A task takes its rows in groups of GROUP; for each token block the ISA's row kernel
- * (csr_linear_avx512.c, csr_linear_avx2.c, or the portable one here) makes one SIMD multiply-add per
- * nonzero over the block's tokens into a small [GROUP][width] buffer, which is transposed into y with
- * the bias. This file also holds the portable row kernel. */
+ * in chunks of up to CHUNK, transposed into per-thread scratch as blocks of `width` tokens (xt[k][width],
+ * zero-padded). With a pool, each thread takes a share of the tokens (transposing its own, so no core
+ * reads another's transpose), or when there are too few tokens, the caller transposes them all and the
+ * output rows are split into tasks balanced on nonzeros. Rows go in groups of GROUP; for each token
+ * block the ISA's row kernel (csr_linear_avx512.c, csr_linear_avx2.c, or the portable one here) makes
+ * one SIMD multiply-add per nonzero over the block's tokens into a small [GROUP][width] buffer, which is
+ * transposed into y with the bias. This file also holds the portable row kernel. */
 #include <string.h>
 #include "bk_internal.h"
 
@@ -15,12 +16,12 @@
 typedef void (*rows_fn)(const float *, int, const int32_t *, const void *, int, const float *, int64_t, int64_t, float *);
 
 typedef struct {
-    const float *xt, *values, *bias;
+    const float *x, *xt, *values, *bias;
     const int32_t *row_ptr;
     const void *col_idx;
     float *y;
-    int64_t k, n, tok0, rows, tasks, block_stride;
-    int index_bytes, isa;
+    int64_t k, n, tok0, rows, tasks, part;
+    int index_bytes, isa, by_tokens, failed;
 } csr_job;
 
 /* Token-block width for `rows` remaining tokens, and the kernel that handles it. */
@@ -52,46 +53,9 @@ static int64_t split_row(const int32_t *row_ptr, int64_t n, int64_t target) {
     return lo;
 }
 
-static void csr_task(void *ctx, int64_t i) {
-    const csr_job *j = ctx;
-    int64_t total = (int64_t)j->row_ptr[j->n] + PER_ROW * j->n;
-    int64_t r0 = i == 0 ? 0 : split_row(j->row_ptr, j->n, total * i / j->tasks);
-    int64_t r1 = i == j->tasks - 1 ? j->n : split_row(j->row_ptr, j->n, total * (i + 1) / j->tasks);
-    float yt[GROUP * MAXW] __attribute__((aligned(64)));
-    for (int64_t g0 = r0; g0 < r1; g0 += GROUP) {
-        int64_t g1 = r1 - g0 < GROUP ? r1 : g0 + GROUP, gl = g1 - g0;
-        for (int64_t t0 = 0, b = 0; t0 < j->rows; t0 += MAXW, b++) {
-            int64_t rows = j->rows - t0 < MAXW ? j->rows - t0 : MAXW;
-            /* A block of up to MAXW tokens; narrower ISAs cover it with several narrower blocks. */
-            for (int64_t s = 0; s < rows;) {
-                int width = block_width(j->isa, rows - s);
-                const float *xt = j->xt + b * j->block_stride + s * j->k;
-                kernel_for(j->isa, width)(xt, width, j->row_ptr, j->col_idx, j->index_bytes, j->values, g0, g1, yt);
-                int64_t used = rows - s < width ? rows - s : width;
-#if BK_X86
-                if (j->isa == BK_ISA_AVX512 && width >= 16) {
-                    bk_csr_store_avx512(yt, width, used, gl, j->bias ? j->bias + g0 : NULL,
-                                        j->y + (j->tok0 + t0 + s) * j->n + g0, j->n);
-                    s += width;
-                    continue;
-                }
-#endif
-                for (int64_t t = 0; t < used; t++) {
-                    float *yr = j->y + (j->tok0 + t0 + s + t) * j->n + g0;
-                    if (j->bias)
-                        for (int64_t q = 0; q < gl; q++) yr[q] = yt[q * width + t] + j->bias[g0 + q];
-                    else
-                        for (int64_t q = 0; q < gl; q++) yr[q] = yt[q * width + t];
-                }
-                s += width;
-            }
-        }
-    }
-}
-
 /* Transpose tokens [tok0, tok0 + rows) of x into blocks of MAXW tokens (block b at xt + b * k * MAXW); inside a
  * block, sub-blocks of the widths block_width picks, each [k][width] and zero-padded. */
-static void transpose_chunk(const float *x, int64_t k, int64_t tok0, int64_t rows, int isa, float *xt) {
+static void transpose_tokens(const float *x, int64_t k, int64_t tok0, int64_t rows, int isa, float *xt) {
     for (int64_t t0 = 0, b = 0; t0 < rows; t0 += MAXW, b++) {
         int64_t brows = rows - t0 < MAXW ? rows - t0 : MAXW;
         for (int64_t s = 0; s < brows;) {
@@ -109,6 +73,60 @@ static void transpose_chunk(const float *x, int64_t k, int64_t tok0, int64_t row
             s += width;
         }
     }
+}
+
+/* Output rows [r0, r1) for tokens [tok, tok + ntok), whose transpose (transpose_tokens layout) is xt. */
+static void run_range(const csr_job *j, const float *xt0, int64_t tok, int64_t ntok, int64_t r0, int64_t r1) {
+    float yt[GROUP * MAXW] __attribute__((aligned(64)));
+    for (int64_t g0 = r0; g0 < r1; g0 += GROUP) {
+        int64_t g1 = r1 - g0 < GROUP ? r1 : g0 + GROUP, gl = g1 - g0;
+        for (int64_t t0 = 0, b = 0; t0 < ntok; t0 += MAXW, b++) {
+            int64_t rows = ntok - t0 < MAXW ? ntok - t0 : MAXW;
+            /* A block of up to MAXW tokens; narrower ISAs cover it with several narrower blocks. */
+            for (int64_t s = 0; s < rows;) {
+                int width = block_width(j->isa, rows - s);
+                const float *xt = xt0 + b * j->k * MAXW + s * j->k;
+                kernel_for(j->isa, width)(xt, width, j->row_ptr, j->col_idx, j->index_bytes, j->values, g0, g1, yt);
+                int64_t used = rows - s < width ? rows - s : width;
+                float *y = j->y + (tok + t0 + s) * j->n + g0;
+#if BK_X86
+                if (j->isa == BK_ISA_AVX512 && width >= 16) {
+                    bk_csr_store_avx512(yt, width, used, gl, j->bias ? j->bias + g0 : NULL, y, j->n);
+                    s += width;
+                    continue;
+                }
+#endif
+                for (int64_t t = 0; t < used; t++) {
+                    float *yr = y + t * j->n;
+                    if (j->bias)
+                        for (int64_t q = 0; q < gl; q++) yr[q] = yt[q * width + t] + j->bias[g0 + q];
+                    else
+                        for (int64_t q = 0; q < gl; q++) yr[q] = yt[q * width + t];
+                }
+                s += width;
+            }
+        }
+    }
+}
+
+/* Split by tokens: task i transposes its own `part` tokens into its thread's scratch and computes every output
+ * row for them (no transposed x shared between cores). Split by rows: the caller transposed the chunk into xt;
+ * task i computes its share of the rows (balanced on nonzeros) for every token. */
+static void csr_task(void *ctx, int64_t i) {
+    csr_job *j = ctx;
+    if (j->by_tokens) {
+        int64_t t0 = i * j->part, t1 = t0 + j->part < j->rows ? t0 + j->part : j->rows;
+        if (t0 >= t1) return;
+        float *xt = bk_scratch(BK_SCRATCH_PACK_X, (size_t)(((t1 - t0 + MAXW - 1) / MAXW) * MAXW * j->k));
+        if (!xt) { __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); return; }
+        transpose_tokens(j->x, j->k, j->tok0 + t0, t1 - t0, j->isa, xt);
+        run_range(j, xt, j->tok0 + t0, t1 - t0, 0, j->n);
+        return;
+    }
+    int64_t total = (int64_t)j->row_ptr[j->n] + PER_ROW * j->n;
+    int64_t r0 = i == 0 ? 0 : split_row(j->row_ptr, j->n, total * i / j->tasks);
+    int64_t r1 = i == j->tasks - 1 ? j->n : split_row(j->row_ptr, j->n, total * (i + 1) / j->tasks);
+    run_range(j, j->xt, j->tok0, j->rows, r0, r1);
 }
 
 bk_status bk_csr_linear(bk_pool *pool, const float *x, int64_t m, int64_t k, const int32_t *row_ptr, const void *col_idx,
@@ -130,24 +148,33 @@ bk_status bk_csr_linear(bk_pool *pool, const float *x, int64_t m, int64_t k, con
 #if BK_X86
     isa = (int)bk_isa_current();
 #endif
-    int64_t chunk_max = m < CHUNK ? m : CHUNK;
-    int64_t blocks_max = (chunk_max + MAXW - 1) / MAXW;
-    float *xt = bk_scratch(BK_SCRATCH_PACK_X, (size_t)(blocks_max * MAXW * k));
-    if (!xt) return BK_ERR_NOMEM;
-
     int threads = bk_pool_threads(pool);
-    csr_job j = {xt, values, bias, row_ptr, col_idx, y, k, n, 0, 0, 1, k * MAXW, index_bytes, isa};
+    csr_job j = {x, NULL, values, bias, row_ptr, col_idx, y, k, n, 0, 0, 1, 0, index_bytes, isa, 0, 0};
     for (int64_t tok0 = 0; tok0 < m; tok0 += CHUNK) {
         int64_t rows = m - tok0 < CHUNK ? m - tok0 : CHUNK;
-        transpose_chunk(x, k, tok0, rows, isa, xt);
         j.tok0 = tok0;
         j.rows = rows;
-        /* Work in padded token lanes times (nonzeros + per-row cost); wake the pool only when it pays. */
+        /* Work in padded token lanes times (nonzeros + per-row cost); wake the pool only when it pays: 2^22 is
+         * about 120 us on one AVX-512 core (sparse_bench), where waking a worker stops costing more than it saves. */
         int64_t work = ((rows + 15) & ~(int64_t)15) * (nnz + PER_ROW * n);
-        int64_t tasks = (threads == 1 || work < ((int64_t)1 << 17)) ? 1 : threads * 4;
-        if (tasks > (n + GROUP - 1) / GROUP) tasks = (n + GROUP - 1) / GROUP;
-        j.tasks = tasks;
-        bk_parallel_for(pool, tasks, csr_task, &j);
+        int64_t tasks = (threads == 1 || work < ((int64_t)1 << 22)) ? 1 : threads;
+        /* Token split when every thread gets a full block of 32 tokens (narrower blocks cost more per nonzero than
+         * sharing the transpose); else rows, several tasks per thread. Shares are multiples of 16 tokens. */
+        j.part = (((rows + tasks - 1) / tasks) + 15) & ~(int64_t)15;
+        j.by_tokens = tasks > 1 && rows >= 32 * tasks;
+        if (j.by_tokens) {
+            j.tasks = (rows + j.part - 1) / j.part;
+        } else {
+            float *xt = bk_scratch(BK_SCRATCH_PACK_X, (size_t)(((rows + MAXW - 1) / MAXW) * MAXW * k));
+            if (!xt) return BK_ERR_NOMEM;
+            transpose_tokens(x, k, tok0, rows, isa, xt);
+            j.xt = xt;
+            if (tasks > 1) tasks = threads * 4;
+            if (tasks > (n + GROUP - 1) / GROUP) tasks = (n + GROUP - 1) / GROUP;
+            j.tasks = tasks;
+        }
+        bk_parallel_for(pool, j.tasks, csr_task, &j);
+        if (j.failed) return BK_ERR_NOMEM;
     }
     return BK_OK;
 }

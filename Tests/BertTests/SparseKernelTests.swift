@@ -107,13 +107,13 @@ final class SparseKernelTests: XCTestCase {
                                     : bk_csr_linear(p, x, Int64(m), Int64(k), s.rowPtr, s.col32, 4, s.values, Int64(n), bias ? b : nil, &y)
                                 XCTAssertEqual(st, BK_OK, label)
                                 if let i = firstMismatch(y, ref, n: n, bias: bias ? b : nil) {
-                                    XCTFail("csr u\(ib * 8) \(label) i=\(i): \(y[i]) vs \(ref.dot[i])"); failed = true
+                                    XCTFail("csr u\(ib * 8) \(label) i=\(i): \(y[i]) vs \(ref.dot[i] + (bias ? Double(b[i % n]) : 0))"); failed = true
                                 }
                             }
                             var y = [Float](repeating: .nan, count: m * n)
                             XCTAssertEqual(bk_masked_linear(p, x, Int64(m), Int64(k), s.base, s.zeroed, Int64(n), bias ? b : nil, &y), BK_OK)
                             if let i = firstMismatch(y, ref, n: n, bias: bias ? b : nil) {
-                                XCTFail("masked \(label) i=\(i): \(y[i]) vs \(ref.dot[i])"); failed = true
+                                XCTFail("masked \(label) i=\(i): \(y[i]) vs \(ref.dot[i] + (bias ? Double(b[i % n]) : 0))"); failed = true
                             }
                             // The mask is applied while packing, so the result is bk_linear's on the zeroed copy, bit for bit.
                             var dense = [Float](repeating: .nan, count: m * n)
@@ -144,13 +144,13 @@ final class SparseKernelTests: XCTestCase {
                         : bk_csr_linear(p, x, Int64(m), Int64(k), s.rowPtr, s.col32, 4, s.values, Int64(n), b, &y)
                     XCTAssertEqual(st, BK_OK)
                     if let i = firstMismatch(y, ref, n: n, bias: b) {
-                        XCTFail("csr u\(ib * 8) \(isa) m=\(m) k=\(k) n=\(n) i=\(i): \(y[i]) vs \(ref.dot[i])"); return
+                        XCTFail("csr u\(ib * 8) \(isa) m=\(m) k=\(k) n=\(n) i=\(i): \(y[i]) vs \(ref.dot[i] + Double(b[i % n]))"); return
                     }
                 } }
                 var y = [Float](repeating: .nan, count: m * n)
                 XCTAssertEqual(bk_masked_linear(pool, x, Int64(m), Int64(k), s.base, s.zeroed, Int64(n), b, &y), BK_OK)
                 if let i = firstMismatch(y, ref, n: n, bias: b) {
-                    XCTFail("masked \(isa) m=\(m) k=\(k) n=\(n) i=\(i): \(y[i]) vs \(ref.dot[i])"); return
+                    XCTFail("masked \(isa) m=\(m) k=\(k) n=\(n) i=\(i): \(y[i]) vs \(ref.dot[i] + Double(b[i % n]))"); return
                 }
             }
         }

@@ -86,7 +86,7 @@ final class ToCSRTests: XCTestCase {
     }
 
     func testThresholdOption() throws {
-        XCTAssertEqual(try ToCSRPass(options: [:]).maxDensity, 0.30)
+        XCTAssertEqual(try ToCSRPass(options: [:]).maxDensity, 0.40)
         // 0.2: q0 (0.1003) goes CSR, down2 (0.25) does not.
         var model = try sparsified()
         var ctx = try run("to-csr{max-density=0.2}", model.module, model.weights)
