@@ -12,6 +12,10 @@
 #define BK_X86 0
 #endif
 
+/* The GEMM driver behind bk_linear and bk_masked_linear (zbits NULL: no mask). */
+bk_status bk_gemm_run(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *w, const uint64_t *zbits,
+                      int64_t n, const float *bias, float *y);
+
 /* Run fn(ctx, i) for i in [0, n) on the pool (inline when pool is NULL or n == 1). */
 typedef void (*bk_task_fn)(void *ctx, int64_t index);
 void bk_parallel_for(bk_pool *pool, int64_t n, bk_task_fn fn, void *ctx);

@@ -8,12 +8,17 @@
 
 typedef int (*cols_fn)(const float *, int64_t, int64_t, const float *, int64_t, int64_t, int64_t,
                        const float *, float *);
+typedef int (*masked_cols_fn)(const float *, int64_t, int64_t, const float *, const uint64_t *, int64_t, int64_t,
+                              int64_t, const float *, float *);
 
+/* One GEMM call: plain (zbits NULL, fn) or masked (zbits set, masked_fn). */
 typedef struct {
     const float *x, *w, *bias;
+    const uint64_t *zbits;
     float *y;
     int64_t m, k, n, cols_per_task;
     cols_fn fn;
+    masked_cols_fn masked_fn;
     int failed;
 } linear_job;
 
@@ -21,21 +26,25 @@ static void linear_task(void *ctx, int64_t i) {
     linear_job *j = ctx;
     int64_t n0 = i * j->cols_per_task;
     int64_t n1 = n0 + j->cols_per_task < j->n ? n0 + j->cols_per_task : j->n;
-    if (j->fn(j->x, j->m, j->k, j->w, n0, n1, j->n, j->bias, j->y) != 0)
-        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+    int rc = j->zbits ? j->masked_fn(j->x, j->m, j->k, j->w, j->zbits, n0, n1, j->n, j->bias, j->y)
+                      : j->fn(j->x, j->m, j->k, j->w, n0, n1, j->n, j->bias, j->y);
+    if (rc != 0) __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
 }
 
-bk_status bk_linear(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *w, int64_t n,
-                    const float *bias, float *y) {
+/* Dispatch and threading shared by bk_linear and bk_masked_linear (zbits NULL: no mask). */
+bk_status bk_gemm_run(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *w, const uint64_t *zbits,
+                      int64_t n, const float *bias, float *y) {
     if (m < 0 || k < 1 || n < 1 || !x || !w || !y) return m == 0 ? BK_OK : BK_ERR_ARGUMENT;
     if (m == 0) return BK_OK;
     if (k > ((int64_t)1 << 40) / n || m > ((int64_t)1 << 40) / n || m > ((int64_t)1 << 40) / k) return BK_ERR_ARGUMENT;
-    linear_job j = {x, w, bias, y, m, k, n, 0, bk_linear_cols_portable, 0};
+    linear_job j = {x, w, bias, zbits, y, m, k, n, 0, bk_linear_cols_portable, bk_masked_linear_cols_portable, 0};
     int64_t panel = 16;
 #if BK_X86
     switch (bk_isa_current()) {
-    case BK_ISA_AVX512: j.fn = bk_linear_cols_avx512; panel = 32; break;
-    case BK_ISA_AVX2: j.fn = bk_linear_cols_avx2; panel = 16; break;
+    case BK_ISA_AVX512:
+        j.fn = bk_linear_cols_avx512; j.masked_fn = bk_masked_linear_cols_avx512; panel = 32; break;
+    case BK_ISA_AVX2:
+        j.fn = bk_linear_cols_avx2; j.masked_fn = bk_masked_linear_cols_avx2; panel = 16; break;
     default: break;
     }
 #endif
@@ -48,6 +57,11 @@ bk_status bk_linear(bk_pool *pool, const float *x, int64_t m, int64_t k, const f
     tasks = (n + j.cols_per_task - 1) / j.cols_per_task;
     bk_parallel_for(pool, tasks, linear_task, &j);
     return j.failed ? BK_ERR_NOMEM : BK_OK;
+}
+
+bk_status bk_linear(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *w, int64_t n,
+                    const float *bias, float *y) {
+    return bk_gemm_run(pool, x, m, k, w, NULL, n, bias, y);
 }
 
 /* ---- portable: NR = 16 columns, up to MR = 3 rows (12 accumulator vectors on 128-bit SIMD) ---- */

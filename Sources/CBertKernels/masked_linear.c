@@ -1,53 +1,15 @@
 /* bk_masked_linear: y = x (W with zeroed entries)^T + b, for a task stored as the shared base's dense W
  * plus a bitmap of the entries it sets to zero. W is never copied or modified: the GEMM of bk_linear
  * (linear*.c) packs each W panel into per-thread scratch anyway, and the masked variants of its
- * column functions apply the bitmap during that packing. Threading and dispatch mirror bk_linear.
+ * column functions apply the bitmap during that packing. Threading and dispatch are bk_linear's (bk_gemm_run in linear.c).
  * This file also holds the portable masked panel packing (linear_avx2.c has its own). */
 #include <string.h>
 #include "bk_internal.h"
 
-typedef int (*masked_cols_fn)(const float *, int64_t, int64_t, const float *, const uint64_t *, int64_t, int64_t,
-                              int64_t, const float *, float *);
-
-typedef struct {
-    const float *x, *w, *bias;
-    const uint64_t *zbits;
-    float *y;
-    int64_t m, k, n, cols_per_task;
-    masked_cols_fn fn;
-    int failed;
-} masked_job;
-
-static void masked_task(void *ctx, int64_t i) {
-    masked_job *j = ctx;
-    int64_t n0 = i * j->cols_per_task;
-    int64_t n1 = n0 + j->cols_per_task < j->n ? n0 + j->cols_per_task : j->n;
-    if (j->fn(j->x, j->m, j->k, j->w, j->zbits, n0, n1, j->n, j->bias, j->y) != 0)
-        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
-}
-
 bk_status bk_masked_linear(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *w, const uint64_t *zeroed_bits,
                            int64_t n, const float *bias, float *y) {
-    if (m < 0 || k < 1 || n < 1 || !x || !w || !zeroed_bits || !y) return m == 0 ? BK_OK : BK_ERR_ARGUMENT;
-    if (m == 0) return BK_OK;
-    if (k > ((int64_t)1 << 40) / n || m > ((int64_t)1 << 40) / n || m > ((int64_t)1 << 40) / k) return BK_ERR_ARGUMENT;
-    masked_job j = {x, w, bias, zeroed_bits, y, m, k, n, 0, bk_masked_linear_cols_portable, 0};
-    int64_t panel = 16;
-#if BK_X86
-    switch (bk_isa_current()) {
-    case BK_ISA_AVX512: j.fn = bk_masked_linear_cols_avx512; panel = 32; break;
-    case BK_ISA_AVX2: j.fn = bk_masked_linear_cols_avx2; panel = 16; break;
-    default: break;
-    }
-#endif
-    int64_t panels = (n + panel - 1) / panel;
-    int threads = bk_pool_threads(pool);
-    int64_t tasks = (m * k * n < ((int64_t)1 << 18) || threads == 1) ? 1 : threads * 4;
-    if (tasks > panels) tasks = panels;
-    j.cols_per_task = ((panels + tasks - 1) / tasks) * panel;
-    tasks = (n + j.cols_per_task - 1) / j.cols_per_task;
-    bk_parallel_for(pool, tasks, masked_task, &j);
-    return j.failed ? BK_ERR_NOMEM : BK_OK;
+    if (!zeroed_bits) return m == 0 ? BK_OK : BK_ERR_ARGUMENT;
+    return bk_gemm_run(pool, x, m, k, w, zeroed_bits, n, bias, y);
 }
 
 /* Four columns of a row at a time with the compilers' generic 4-lane vectors: the bitmap's bits widened to

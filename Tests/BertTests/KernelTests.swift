@@ -7,17 +7,6 @@ final class KernelTests: XCTestCase {
     var rng = SystemRandomNumberGenerator()
     func random(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in Float.random(in: -scale...scale, using: &rng) } }
 
-    /// Runs `body` once per supported ISA level, then restores the detected level.
-    func forEachISA(_ body: (String) -> Void) {
-        let best = bk_isa_detect()
-        defer { _ = bk_isa_set(best) }
-        for level in [BK_ISA_PORTABLE, BK_ISA_AVX2, BK_ISA_AVX512] where level.rawValue <= best.rawValue {
-            XCTAssertEqual(bk_isa_set(level), BK_OK)
-            XCTAssertEqual(bk_isa_current(), level)
-            body(String(cString: bk_isa_name(level)))
-        }
-    }
-
     func testIsaControl() {
         let best = bk_isa_detect()
         defer { _ = bk_isa_set(best) }

@@ -22,21 +22,7 @@ final class MiniLMTests: XCTestCase {
         XCTAssertTrue(task.metadata.normalize)
         let cases = try readJSONLines(TestPaths.fixture("minilm/embeddings.jsonl"))
         XCTAssertGreaterThanOrEqual(cases.count, 200)
-        let formatter = ResultFormatter(metadata: task.metadata, pooling: nil)
-        var worst: Float = 0
-        for start in stride(from: 0, to: cases.count, by: 16) {
-            let chunk = Array(cases[start..<min(start + 16, cases.count)])
-            let encs = chunk.map { task.tokenizer.encode($0["text"] as! String, pair: nil, maxLength: 512) }
-            for (c, e) in zip(chunk, encs) { XCTAssertEqual(e.ids, ints(c["input_ids"]), c["text"] as! String) }
-            let outs = try task.engine.run(Batch(rows: encs.map { ($0.ids, $0.typeIds) }))
-            for (i, c) in chunk.enumerated() {
-                let line = try formatter.line(outs, row: i)
-                let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-                let d = maxAbsDiff(floats(obj["embedding"]), floats(c["embedding"]))
-                worst = max(worst, d)
-                XCTAssertLessThanOrEqual(d, 1e-4, c["text"] as! String)
-            }
-        }
+        let worst = try compareEmbeddings(task, cases, checkIds: true)
         print("MiniLM: \(cases.count) sentences, worst |diff| = \(worst)")
     }
 }
@@ -67,19 +53,30 @@ final class MaskedMiniLMTests: XCTestCase {
         let task = try LoadedTask.load(path: out, baseOverride: nil, threads: 2, verify: true)
         let cases = try readJSONLines(TestPaths.fixture("minilm-masked/embeddings.jsonl"))
         XCTAssertGreaterThanOrEqual(cases.count, 200)
-        let formatter = ResultFormatter(metadata: task.metadata, pooling: nil)
-        var worst: Float = 0
-        for start in stride(from: 0, to: cases.count, by: 16) {
-            let chunk = Array(cases[start..<min(start + 16, cases.count)])
-            let encs = chunk.map { task.tokenizer.encode($0["text"] as! String, pair: nil, maxLength: 512) }
-            let outs = try task.engine.run(Batch(rows: encs.map { ($0.ids, $0.typeIds) }))
-            for (i, c) in chunk.enumerated() {
-                let obj = try JSONSerialization.jsonObject(with: Data(try formatter.line(outs, row: i).utf8)) as! [String: Any]
-                let d = maxAbsDiff(floats(obj["embedding"]), floats(c["embedding"]))
-                worst = max(worst, d)
-                XCTAssertLessThanOrEqual(d, 1e-4, c["text"] as! String)
-            }
-        }
+        let worst = try compareEmbeddings(task, cases, checkIds: false)
         print("masked MiniLM: \(cases.count) sentences, worst |diff| = \(worst)")
     }
+}
+
+/// Embeds `cases` ({"text", "input_ids", "embedding"}) in batches of 16 as bertrun does and checks each
+/// embedding within 1e-4 of the reference (and the token ids when asked); returns the worst difference.
+func compareEmbeddings(_ task: LoadedTask, _ cases: [[String: Any]], checkIds: Bool,
+                       file: StaticString = #filePath, line: UInt = #line) throws -> Float {
+    let formatter = ResultFormatter(metadata: task.metadata, pooling: nil)
+    var worst: Float = 0
+    for start in stride(from: 0, to: cases.count, by: 16) {
+        let chunk = Array(cases[start..<min(start + 16, cases.count)])
+        let encs = chunk.map { task.tokenizer.encode($0["text"] as! String, pair: nil, maxLength: 512) }
+        if checkIds {
+            for (c, e) in zip(chunk, encs) { XCTAssertEqual(e.ids, ints(c["input_ids"]), c["text"] as! String, file: file, line: line) }
+        }
+        let outs = try task.engine.run(Batch(rows: encs.map { ($0.ids, $0.typeIds) }))
+        for (i, c) in chunk.enumerated() {
+            let obj = try JSONSerialization.jsonObject(with: Data(try formatter.line(outs, row: i).utf8)) as! [String: Any]
+            let d = maxAbsDiff(floats(obj["embedding"]), floats(c["embedding"]))
+            worst = max(worst, d)
+            XCTAssertLessThanOrEqual(d, 1e-4, c["text"] as! String, file: file, line: line)
+        }
+    }
+    return worst
 }

@@ -7,16 +7,6 @@ final class SparseKernelTests: XCTestCase {
     var rng = SystemRandomNumberGenerator()
     func random(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in Float.random(in: -scale...scale, using: &rng) } }
 
-    /// Runs `body` once per supported ISA level, then restores the detected level.
-    func forEachISA(_ body: (String) -> Void) {
-        let best = bk_isa_detect()
-        defer { _ = bk_isa_set(best) }
-        for level in [BK_ISA_PORTABLE, BK_ISA_AVX2, BK_ISA_AVX512] where level.rawValue <= best.rawValue {
-            XCTAssertEqual(bk_isa_set(level), BK_OK)
-            body(String(cString: bk_isa_name(level)))
-        }
-    }
-
     /// A sparse W [n, k] in the three forms the kernels take, built independently of the kernels.
     struct Sparse {
         var effective: [Float]     // W with the zeroed entries as 0 (dense, row-major)
