@@ -19,14 +19,17 @@ public enum CheckpointLoader {
     /// Loads `path`: a model folder (config.json, model.safetensors or model.safetensors.index.json,
     /// vocab.txt, ...), a weight file inside such a folder, or any weight file with `configPath`
     /// (vocab.txt and tokenizer files are then looked up beside the config).
-    public static func load(path: String, configPath: String? = nil) throws -> LoadedModel {
+    public static func load(path: String, configPath: String? = nil, maskThreshold: Float = 0.0) throws -> LoadedModel {
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+        let tf = try TFCheckpointLocator.locate(path)  // TensorFlow: prefix, .index, or folder with `checkpoint`
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) || tf != nil else {
             throw BertError(path, "no such file or directory")
         }
         let modelDir: String
         let weightsPath: String
-        if isDir.boolValue {
+        if let tf {
+            modelDir = tf.directory; weightsPath = tf.indexPath
+        } else if isDir.boolValue {
             modelDir = path
             weightsPath = try WeightSources.weightFile(inFolder: path)
         } else {
@@ -34,15 +37,15 @@ public enum CheckpointLoader {
             weightsPath = path
         }
         guard let source = WeightSources.source(for: weightsPath) else {
-            throw BertError(weightsPath, "unsupported weight file kind (expected .safetensors or .safetensors.index.json)")
+            throw BertError(weightsPath, "unsupported weight file kind (expected .safetensors, .safetensors.index.json, pytorch_model.bin, .bin.index.json or a TensorFlow .index)")
         }
-        let cfgPath = configPath ?? SideFiles.join(modelDir, "config.json")
+        let cfgPath = configPath ?? SideFiles.join(modelDir, tf == nil ? "config.json" : TFCheckpointLocator.configName)
         guard FileManager.default.fileExists(atPath: cfgPath) else {
             throw BertError(cfgPath, "model config is missing")
         }
         let sideDir = (cfgPath as NSString).deletingLastPathComponent
 
-        let config = try BertConfig.load(path: cfgPath)
+        let config = try tf == nil ? BertConfig.load(path: cfgPath) : TFConfig.load(path: cfgPath, indexPath: weightsPath)
         let vocabPath = SideFiles.join(sideDir, "vocab.txt")
         let vocab = try SideFiles.vocab(path: vocabPath)
         guard vocab.count <= config.vocabSize else {
@@ -51,7 +54,9 @@ public enum CheckpointLoader {
         let tok = try SideFiles.tokenizerSettings(dir: sideDir)
         let pipeline = try SideFiles.sentencePipeline(dir: sideDir)
 
-        let raw = try source.readTensors()
+        var raw = try source.readTensors()
+        // Masks carried as tensors (prune's _orig/_mask, NAME.mask, mask_scores) applied before lowering.
+        try MaskTensors.apply(to: &raw, file: weightsPath, threshold: maskThreshold)
         let name = moduleName(isDir.boolValue ? path : modelDir)
         let (module, store) = try Lowering.lower(config: config, tensors: raw, name: name, weightsPath: weightsPath)
 

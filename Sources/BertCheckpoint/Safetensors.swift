@@ -193,6 +193,10 @@ public struct SafetensorsSource: WeightSource {
             if let buf = file.floatBuffer(e) {
                 out.tensors[e.name] = buf
                 out.origin[e.name] = path
+            } else if MaskTensors.looksLikeMask(e.name), let mask = file.integerMask(e) {
+                out.integerMasks[e.name] = mask
+                out.origin[e.name] = path
+                out.skipped[e.name] = e.dtype.rawValue  // also listed as not a float tensor (shard checks)
             } else {
                 out.skipped[e.name] = e.dtype.rawValue
             }

@@ -10,6 +10,8 @@ public struct RawTensors: @unchecked Sendable {
     public var tensors: [String: TensorBuffer] = [:]
     /// Tensors skipped because bertc does not import their element type: name -> dtype.
     public var skipped: [String: String] = [:]
+    /// Integer/bool tensors whose names look like masks (`MaskTensors.looksLikeMask`), for `MaskTensors.apply`.
+    public var integerMasks: [String: IntegerMask] = [:]
     /// The file each tensor came from (for error messages).
     public var origin: [String: String] = [:]
     /// Total bytes of the weight files read.
@@ -26,6 +28,13 @@ public struct RawTensors: @unchecked Sendable {
                 throw BertError(file, "tensor '\(name)' appears in more than one weight file")
             }
             tensors[name] = buffer
+            origin[name] = other.origin[name] ?? file
+        }
+        for (name, mask) in other.integerMasks {
+            if integerMasks[name] != nil || tensors[name] != nil {
+                throw BertError(file, "tensor '\(name)' appears in more than one weight file")
+            }
+            integerMasks[name] = mask
             origin[name] = other.origin[name] ?? file
         }
         skipped.merge(other.skipped) { a, _ in a }
@@ -46,12 +55,15 @@ public protocol WeightSource {
 /// Chooses a `WeightSource` by file kind.
 public enum WeightSources {
     /// The weight files looked for in a model folder, in order of preference.
-    public static let folderCandidates = ["model.safetensors", "model.safetensors.index.json"]
+    public static let folderCandidates = ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"]
 
     /// The reader for a weight file, by its name; nil for kinds not supported.
     public static func source(for path: String) -> WeightSource? {
         if path.hasSuffix(".safetensors.index.json") { return ShardedSafetensorsSource(path: path) }
         if path.hasSuffix(".safetensors") { return SafetensorsSource(path: path) }
+        if path.hasSuffix(".bin.index.json") { return ShardedPyTorchSource(path: path) }
+        if path.hasSuffix(".bin") || path.hasSuffix(".pt") || path.hasSuffix(".pth") { return PyTorchSource(path: path) }
+        if path.hasSuffix(".index") { return TFCheckpointSource(path: path) }
         return nil
     }
 
@@ -61,6 +73,6 @@ public enum WeightSources {
             let p = (dir as NSString).appendingPathComponent(name)
             if FileManager.default.fileExists(atPath: p) { return p }
         }
-        throw BertError(dir, "no model.safetensors or model.safetensors.index.json")
+        throw BertError(dir, "no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json")
     }
 }

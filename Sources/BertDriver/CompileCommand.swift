@@ -13,6 +13,7 @@ enum CompileCommand {
             OptionSpec(["--passes"], value: "pipeline", help: "Pass pipeline (default: \(Compiler.defaultPipeline))."),
             OptionSpec(["--print-after-all"], help: "Print the IR after every pass to stderr."),
             OptionSpec(["--stats"], help: "Print pass statistics to stderr."),
+            OptionSpec(["--mask-threshold"], value: "x", help: "Movement pruning: keep entries whose mask_scores exceed x (default 0)."),
         ],
         discussion: "MODEL is a Hugging Face folder (config.json, model.safetensors or a sharded index, vocab.txt) or a .safetensors file.")
 
@@ -23,13 +24,20 @@ enum CompileCommand {
                              command: spec.name)
         }
         guard let out = a.value("--output") else { throw UsageError(message: "missing -o <task.bin>", command: spec.name) }
+        var maskThreshold: Float = 0
+        if let t = a.value("--mask-threshold") {
+            guard let v = Float(t), v.isFinite else {
+                throw UsageError(message: "--mask-threshold expects a number, got '\(t)'", command: spec.name)
+            }
+            maskThreshold = v
+        }
         let summary = try Compiler.compile(
             model: a.positionals[0], base: a.value("--base"), config: a.value("--config"),
             pipeline: a.value("--passes") ?? Compiler.defaultPipeline, output: out,
             printAfterAll: a.flag("--print-after-all") ? { pass, ir in
                 Console.err("// *** IR Dump After \(pass) ***\n\(ir)\n")
             } : nil,
-            statistics: a.flag("--stats") ? { Console.err($0) } : nil)
+            statistics: a.flag("--stats") ? { Console.err($0) } : nil, maskThreshold: maskThreshold)
         Console.out(summary.line + "\n")
     }
 }

@@ -25,8 +25,9 @@ public enum Compiler {
     public static func compile(model modelPath: String, base basePath: String? = nil, config: String? = nil,
                                pipeline: String = defaultPipeline, output: String,
                                printAfterAll: ((String, String) -> Void)? = nil,
-                               statistics: ((String) -> Void)? = nil) throws -> CompileSummary {
-        let model = try CheckpointLoader.load(path: modelPath, configPath: config)
+                               statistics: ((String) -> Void)? = nil,
+                               maskThreshold: Float = 0.0) throws -> CompileSummary {
+        let model = try CheckpointLoader.load(path: modelPath, configPath: config, maskThreshold: maskThreshold)
         let base = try basePath.map { try CheckpointLoader.load(path: $0) }
         let context = PassContext(module: model.module, weights: model.weights, base: base?.weights, file: modelPath)
         try PassPipeline(parsing: pipeline, verifyEach: true).run(context, printAfterAll: printAfterAll)

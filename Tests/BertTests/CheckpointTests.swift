@@ -455,7 +455,7 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try CheckpointLoader.load(path: dir + "/model.safetensors").module.tensors.count, 5 + 16 + 2)
         // A weight file elsewhere with an explicit config.
         try FileManager.default.moveItem(atPath: dir + "/model.safetensors", toPath: tmp + "/weights.safetensors")
-        assertBertError([dir, "no model.safetensors or model.safetensors.index.json"]) { _ = try CheckpointLoader.load(path: dir) }
+        assertBertError([dir, "no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json"]) { _ = try CheckpointLoader.load(path: dir) }
         let l = try CheckpointLoader.load(path: tmp + "/weights.safetensors", configPath: dir + "/config.json")
         XCTAssertEqual(l.vocab.count, 5)
         assertBertError(["config.json"]) { _ = try CheckpointLoader.load(path: tmp + "/weights.safetensors") }

@@ -98,6 +98,11 @@ uint64_t bk_hash64(const void *data, size_t len, uint64_t seed);
 void bk_f16_to_f32(const uint16_t *src, float *dst, size_t n);
 void bk_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
 
+/* CRC-32C (Castagnoli) of len bytes, continuing from crc (0 to start): SSE4.2 when available, else a table.
+ * bk_crc32c_portable always uses the table (for tests). */
+uint32_t bk_crc32c(uint32_t crc, const void *data, size_t len);
+uint32_t bk_crc32c_portable(uint32_t crc, const void *data, size_t len);
+
 #ifdef __cplusplus
 }
 #endif
