@@ -1,0 +1,42 @@
+/// Timing helpers for `bertrun bench`: a monotonic clock, percentiles and the process's peak RSS.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+enum BenchStats {
+    /// Monotonic time in seconds.
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// Nearest-rank percentile (p in 0...100) of `samples`; 0 when empty.
+    static func percentile(_ samples: [Double], _ p: Double) -> Double {
+        guard !samples.isEmpty else { return 0 }
+        let sorted = samples.sorted()
+        let rank = Int((p / 100 * Double(sorted.count)).rounded(.up))
+        return sorted[min(max(rank, 1), sorted.count) - 1]
+    }
+
+    /// Median: the mean of the two middle samples for an even count.
+    static func median(_ samples: [Double]) -> Double {
+        guard !samples.isEmpty else { return 0 }
+        let s = samples.sorted(), n = s.count
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+    }
+
+    /// Peak resident set size of this process so far, in bytes (ru_maxrss is KiB on Linux, bytes on macOS).
+    static func peakRSSBytes() -> Int {
+        var u = rusage()
+        #if os(Linux)
+        guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u) == 0 else { return 0 }
+        return Int(u.ru_maxrss) * 1024
+        #else
+        guard getrusage(RUSAGE_SELF, &u) == 0 else { return 0 }
+        return Int(u.ru_maxrss)
+        #endif
+    }
+}
