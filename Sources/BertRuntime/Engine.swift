@@ -9,6 +9,9 @@ public final class Engine {
     /// Linear weights executed other than as plain dense GEMM (csr, masked), by tensor name.
     let linear: [String: LinearWeight]
     let pool: KernelPool
+    /// For each op, the values it reads for the last time: freed right after it runs, so a batch
+    /// holds only the activations still needed rather than every intermediate.
+    let dying: [[String]]
 
     public init(module: Module, weights: WeightStore, linear: [String: LinearWeight] = [:], threads: Int = 1) throws {
         for decl in module.tensors {
@@ -26,6 +29,13 @@ public final class Engine {
         self.module = module
         self.weights = weights
         self.linear = linear
+        var last: [String: Int] = [:]
+        for (i, op) in module.ops.enumerated() {
+            for case .value(let v) in op.operands { last[v] = i }
+        }
+        var dying = [[String]](repeating: [], count: module.ops.count)
+        for (v, i) in last { dying[i].append(v) }
+        self.dying = dying
         self.pool = KernelPool(threads: threads)
     }
 
@@ -34,8 +44,9 @@ public final class Engine {
     /// Runs the graph on a padded batch and returns its outputs by name.
     public func run(_ batch: Batch) throws -> Outputs {
         var state = ExecutionState(batch: batch)
-        for op in module.ops {
+        for (i, op) in module.ops.enumerated() {
             try execute(op, &state)
+            for v in dying[i] { state.values[v] = nil }
         }
         return Outputs(batch: batch, values: state.outputs)
     }
