@@ -13,6 +13,16 @@ public struct LoadedModel: @unchecked Sendable {
     /// Total bytes of the weight files.
     public var sourceBytes: Int
     public var config: BertConfig
+    /// Tensors in the files that bertc does not import, with why (a dtype, or e.g. an optimizer slot).
+    public var skipped: [String: String] = [:]
+
+    /// One line for the compile output, e.g. "skipped 114 optimizer slot (adam_m/adam_v), 1 I64".
+    public var skippedSummary: String? {
+        if skipped.isEmpty { return nil }
+        var counts: [String: Int] = [:]
+        for (_, why) in skipped { counts[why, default: 0] += 1 }
+        return "skipped " + counts.keys.sorted().map { "\(counts[$0]!) \($0)" }.joined(separator: ", ")
+    }
 }
 
 public enum CheckpointLoader {
@@ -68,7 +78,7 @@ public enum CheckpointLoader {
                                  pooling: pipeline.pooling, normalize: pipeline.normalize,
                                  sourceFormat: raw.format)
         return LoadedModel(module: module, weights: store, metadata: meta, vocab: vocab, sourcePath: path,
-                           sourceBytes: raw.sourceBytes, config: config)
+                           sourceBytes: raw.sourceBytes, config: config, skipped: raw.skipped)
     }
 
     /// The module name for a model folder: its last path component, sanitised to [A-Za-z0-9_.-].

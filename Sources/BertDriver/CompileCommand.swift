@@ -38,6 +38,7 @@ enum CompileCommand {
                 Console.err("// *** IR Dump After \(pass) ***\n\(ir)\n")
             } : nil,
             statistics: a.flag("--stats") ? { Console.err($0) } : nil, maskThreshold: maskThreshold)
+        if let skipped = summary.skipped { Console.err("bertc: note: \(summary.output): \(skipped)\n") }
         Console.out(summary.line + "\n")
     }
 }

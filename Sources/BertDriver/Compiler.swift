@@ -11,6 +11,8 @@ public struct CompileSummary: Sendable {
     public var sharedTensors: [String]
     public var bytesWritten: Int
     public var sourceBytes: Int
+    /// Tensors of the checkpoint not imported, summarised (nil when none).
+    public var skipped: String?
 
     public var line: String {
         "bertc: wrote \(output): \(storedTensors.count) tensors stored, \(sharedTensors.count) shared with base, "
@@ -48,6 +50,7 @@ public enum Compiler {
                                         statistics: counters)
         let bytes = try ArtifactWriter.write(contents, weights: model.weights, base: base?.weights, to: output)
         return CompileSummary(output: output, storedTensors: module.tensors.filter { $0.storage != .shared }.map(\.name),
-                              sharedTensors: shared, bytesWritten: bytes, sourceBytes: model.sourceBytes)
+                              sharedTensors: shared, bytesWritten: bytes, sourceBytes: model.sourceBytes,
+                              skipped: model.skippedSummary)
     }
 }

@@ -122,4 +122,12 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(lines.contains { $0.hasSuffix("6 eliminate-zeros - tensors-masked") }, d.out)
         XCTAssertTrue(lines.contains { $0.hasPrefix("  layer @encoder.layer.0 {storage = shared, tensors = 16}") }, d.out)
     }
+
+    /// What a checkpoint holds but bertc does not import is reported in one note line on stderr.
+    func testCompileNotesSkippedTensors() throws {
+        let r = try runTool("bertc", ["compile", TestPaths.fixture("tf/tiny-classifier"), "-o", tmp + "/tf.bin"])
+        XCTAssertEqual(r.code, 0, r.err)
+        // The fixture holds 57 weights with adam_m and adam_v slots each, and global_step.
+        XCTAssertEqual(r.err, "bertc: note: \(tmp)/tf.bin: skipped 114 optimizer slot, 1 training step counter\n")
+    }
 }
