@@ -6,6 +6,8 @@ struct InputRow {
     var text: String
     var textB: String?
     var label: String?
+    /// The task (artifact) this row is for, when several are served at once.
+    var task: String?
     /// 1-based line in the input file (0 for command-line texts).
     var line: Int
 }
@@ -49,7 +51,7 @@ enum InputReader {
         guard let ti = cols.firstIndex(of: "text") else {
             throw BertError(path, "line 1: header has no 'text' column (columns: \(cols.joined(separator: ", ")))")
         }
-        let bi = cols.firstIndex(of: "text_b"), li = cols.firstIndex(of: "label")
+        let bi = cols.firstIndex(of: "text_b"), li = cols.firstIndex(of: "label"), ki = cols.firstIndex(of: "task")
         var rows: [InputRow] = []
         for (n, line) in lines.enumerated().dropFirst() {
             if line.isEmpty { continue }
@@ -57,7 +59,8 @@ enum InputReader {
             guard f.count == cols.count else {
                 throw BertError(path, "line \(n + 1): \(f.count) fields, header has \(cols.count)")
             }
-            rows.append(InputRow(text: f[ti], textB: bi.map { f[$0] }, label: li.map { f[$0] }, line: n + 1))
+            rows.append(InputRow(text: f[ti], textB: bi.map { f[$0] }, label: li.map { f[$0] }, task: ki.map { f[$0] },
+                                 line: n + 1))
         }
         return rows
     }
@@ -77,7 +80,12 @@ enum InputReader {
             }
             var label: String?
             if let l = obj["label"], !(l is NSNull) { label = "\(l)" }
-            rows.append(InputRow(text: text, textB: textB, label: label, line: n + 1))
+            var task: String?
+            if let t = obj["task"], !(t is NSNull) {
+                guard let s = t as? String else { throw BertError(path, "line \(n + 1): 'task' is not a string") }
+                task = s
+            }
+            rows.append(InputRow(text: text, textB: textB, label: label, task: task, line: n + 1))
         }
         return rows
     }

@@ -15,14 +15,14 @@ struct LoadedTask {
 
     /// Opens `path`; a shared base is found at the recorded path unless `baseOverride` is given,
     /// and is refused when its fingerprint differs from the one recorded at compile time.
-    static func load(path: String, baseOverride: String?, threads: Int, verify: Bool) throws -> LoadedTask {
+    static func load(path: String, baseOverride: String?, threads: Int, verify: Bool,
+                     bases: BaseCache = BaseCache()) throws -> LoadedTask {
         let artifact = try Artifact(path: path, verify: verify)
         let contents = artifact.contents
         var base: LoadedModel?
         if let ref = contents.base {
             let basePath = baseOverride ?? ref.path
-            let loaded = try CheckpointLoader.load(path: basePath)
-            let fingerprint = BaseFingerprint.compute(loaded.weights)
+            let (loaded, fingerprint) = try bases.base(at: basePath)
             guard fingerprint == ref.fingerprint else {
                 throw BertError(basePath, "base fingerprint \(fingerprint) differs from \(ref.fingerprint) recorded in \(path); "
                                 + "this is not the base the task was compiled against")

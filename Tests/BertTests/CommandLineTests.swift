@@ -130,4 +130,46 @@ final class CommandLineTests: XCTestCase {
         // The fixture holds 57 weights with adam_m and adam_v slots each, and global_step.
         XCTAssertEqual(r.err, "bertc: note: \(tmp)/tf.bin: skipped 114 optimizer slot, 1 training step counter\n")
     }
+
+    /// Several tasks over one base in one process: rows name their task; outputs come in input
+    /// order and equal each task run alone.
+    func testSeveralTasksOverOneBase() throws {
+        let base = TestPaths.fixture("models/tiny-encoder")
+        var paths: [String] = []
+        for name in ["masked/encoder-mask10", "masked/encoder-mask90", "models/tiny-classifier-ft"] {
+            let out = tmp + "/" + URL(fileURLWithPath: name).lastPathComponent + ".bin"
+            let c = try runTool("bertc", ["compile", TestPaths.fixture(name), "--base", base, "-o", out])
+            XCTAssertEqual(c.code, 0, c.err)
+            paths.append(out)
+        }
+        let texts = ["a fresh and funny film", "rotten to the core", "the movie was good", "what?"]
+        let tasks = ["encoder-mask90", "tiny-classifier-ft", "encoder-mask10.bin", "encoder-mask90"]
+        var jsonl = ""
+        for (t, k) in zip(texts, tasks) { jsonl += "{\"text\": \"\(t)\", \"task\": \"\(k)\"}\n" }
+        let input = tmp + "/mixed.jsonl"
+        try jsonl.write(toFile: input, atomically: true, encoding: .utf8)
+        let r = try runTool("bertrun", paths + ["--input", input])
+        XCTAssertEqual(r.code, 0, r.err)
+        let lines = r.out.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 4)
+        let alone = ["encoder-mask90": paths[1], "tiny-classifier-ft": paths[2], "encoder-mask10.bin": paths[0]]
+        for (i, (t, k)) in zip(texts, tasks).enumerated() {
+            let single = try runTool("bertrun", [alone[k]!, t])
+            XCTAssertEqual(single.code, 0, single.err)
+            // Rows of one task run batched together, so equal within float rounding, not bit for bit.
+            let together = try JSONSerialization.jsonObject(with: Data(lines[i].utf8)) as! [String: Any]
+            let apart = try JSONSerialization.jsonObject(with: Data(single.out.utf8)) as! [String: Any]
+            XCTAssertEqual(Set(together.keys), Set(apart.keys), "row \(i) (\(k))")
+            for key in ["embedding", "logits", "probs"] where together[key] != nil {
+                XCTAssertLessThanOrEqual(maxAbsDiff(floats(together[key]), floats(apart[key])), 1e-5, "row \(i) (\(k)) \(key)")
+            }
+            XCTAssertEqual(together["label"] as? String, apart["label"] as? String)
+        }
+        XCTAssertTrue(lines[1].hasPrefix("{\"label\":"), "the classifier task answers with a label")
+        // A row naming no known task is refused with its line number.
+        try "{\"text\": \"x\", \"task\": \"nope\"}\n".write(toFile: input, atomically: true, encoding: .utf8)
+        let bad = try runTool("bertrun", paths + ["--input", input])
+        XCTAssertEqual(bad.code, 1)
+        XCTAssertTrue(bad.err.contains("line 1: unknown task 'nope'"), bad.err)
+    }
 }

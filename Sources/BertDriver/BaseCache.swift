@@ -1,0 +1,17 @@
+import BertArtifact
+import BertCheckpoint
+import BertIR
+
+/// Base models loaded once per process: several tasks compiled over the same base share its
+/// mapped weights (and its fingerprint is computed once).
+final class BaseCache {
+    private var loaded: [String: (model: LoadedModel, fingerprint: String)] = [:]
+
+    func base(at path: String) throws -> (model: LoadedModel, fingerprint: String) {
+        if let hit = loaded[path] { return hit }
+        let model = try CheckpointLoader.load(path: path)
+        let entry = (model, BaseFingerprint.compute(model.weights))
+        loaded[path] = entry
+        return entry
+    }
+}
