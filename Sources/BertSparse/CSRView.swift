@@ -50,27 +50,13 @@ public struct CSRView: @unchecked Sendable {
         // Within a row the column indices must be < cols (and strictly increasing: one entry per cell).
         var c16: UnsafePointer<UInt16>? = nil, c32: UnsafePointer<UInt32>? = nil
         if width == 2 {
-            let c = (base + lay.colIdxOffset).assumingMemoryBound(to: UInt16.self)
-            c16 = UnsafePointer(c)
-            for row in 0..<rows {
-                var prev = -1
-                for k in Int(rp[row])..<Int(rp[row + 1]) {
-                    let col = Int(c[k])
-                    guard col < cols, col > prev else { throw r.fail(badColumn(row, col, prev, cols)) }
-                    prev = col
-                }
-            }
+            let c = UnsafePointer((base + lay.colIdxOffset).assumingMemoryBound(to: UInt16.self))
+            try Self.checkColumns(c, rowPtr: rp, rows: rows, cols: cols, reader: r)
+            c16 = c
         } else {
-            let c = (base + lay.colIdxOffset).assumingMemoryBound(to: UInt32.self)
-            c32 = UnsafePointer(c)
-            for row in 0..<rows {
-                var prev = -1
-                for k in Int(rp[row])..<Int(rp[row + 1]) {
-                    let col = Int(c[k])
-                    guard col < cols, col > prev else { throw r.fail(badColumn(row, col, prev, cols)) }
-                    prev = col
-                }
-            }
+            let c = UnsafePointer((base + lay.colIdxOffset).assumingMemoryBound(to: UInt32.self))
+            try Self.checkColumns(c, rowPtr: rp, rows: rows, cols: cols, reader: r)
+            c32 = c
         }
         self.rows = rows
         self.cols = cols
@@ -84,6 +70,21 @@ public struct CSRView: @unchecked Sendable {
 
     /// The row-major dense matrix.
     public func toDense() -> [Float] { CSRMatrix(self).toDense() }
+}
+
+extension CSRView {
+    /// Within each row the column indices must be < cols and strictly increasing (one entry per cell).
+    static func checkColumns<Index: FixedWidthInteger>(_ c: UnsafePointer<Index>, rowPtr rp: UnsafePointer<Int32>,
+                                                       rows: Int, cols: Int, reader r: ByteReader) throws {
+        for row in 0..<rows {
+            var prev = -1
+            for k in Int(rp[row])..<Int(rp[row + 1]) {
+                let col = Int(c[k])
+                guard col < cols, col > prev else { throw r.fail(badColumn(row, col, prev, cols)) }
+                prev = col
+            }
+        }
+    }
 }
 
 private func badColumn(_ row: Int, _ col: Int, _ prev: Int, _ cols: Int) -> String {

@@ -113,21 +113,6 @@ final class CheckpointTests: XCTestCase {
     override func setUpWithError() throws { tmp = try TestPaths.tempDir() }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
 
-    /// Asserts that `body` throws a BertError whose text contains every one of `needles`.
-    func assertBertError(_ needles: [String], file: StaticString = #filePath, line: UInt = #line,
-                         _ body: () throws -> Void) {
-        do {
-            try body()
-            XCTFail("expected an error containing \(needles)", file: file, line: line)
-        } catch let e as BertError {
-            for n in needles {
-                XCTAssertTrue(e.description.contains(n), "'\(e.description)' lacks '\(n)'", file: file, line: line)
-            }
-            XCTAssertFalse(e.description.contains("\n"), "error is one line", file: file, line: line)
-        } catch {
-            XCTFail("expected BertError, got \(error)", file: file, line: line)
-        }
-    }
 
     // MARK: Fixtures
 

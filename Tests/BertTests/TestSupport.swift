@@ -1,3 +1,4 @@
+import BertIR
 import Foundation
 import XCTest
 
@@ -70,4 +71,20 @@ func runTool(_ name: String, _ args: [String]) throws -> (code: Int32, out: Stri
     let ed = e.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: od, as: UTF8.self), String(decoding: ed, as: UTF8.self))
+}
+
+/// Asserts that `body` throws a one-line BertError whose text contains every one of `needles`.
+func assertBertError(_ needles: [String], file: StaticString = #filePath, line: UInt = #line,
+                     _ body: () throws -> Void) {
+    do {
+        try body()
+        XCTFail("expected an error containing \(needles)", file: file, line: line)
+    } catch let e as BertError {
+        for n in needles {
+            XCTAssertTrue(e.description.contains(n), "'\(e.description)' lacks '\(n)'", file: file, line: line)
+        }
+        XCTAssertFalse(e.description.contains("\n"), "error is one line", file: file, line: line)
+    } catch {
+        XCTFail("expected BertError, got \(error)", file: file, line: line)
+    }
 }
