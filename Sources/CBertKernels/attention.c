@@ -77,7 +77,20 @@ static inline __attribute__((always_inline)) void attn_body(attn_job *j, int64_t
 static void attn_task_portable(void *ctx, int64_t index) { attn_body(ctx, index); }
 #if BK_X86
 static BK_TARGET_AVX2 void attn_task_avx2(void *ctx, int64_t index) { attn_body(ctx, index); }
-static BK_TARGET_AVX512 void attn_task_avx512(void *ctx, int64_t index) { attn_body(ctx, index); }
+static BK_TARGET_AVX512 void attn_task_avx512(void *ctx, int64_t index) {
+    attn_job *j = ctx;
+    int64_t b = index / j->heads, h = index % j->heads, S = j->seq, H = j->hidden, D = j->dh;
+    const int32_t *mb = j->mask ? j->mask + b * S : 0;
+    int any = !mb;
+    for (int64_t s = 0; s < S && !any; s++) any = mb[s] != 0;
+    if (!any) { attn_body(j, index); return; } /* every key masked: the uniform case */
+    int64_t sp = (S + 15) & ~(int64_t)15;
+    float *scratch = bk_scratch(BK_SCRATCH_ATTENTION, (size_t)(D * sp + 4 * sp + sp / 16 + 16));
+    if (!scratch) { __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); return; }
+    int64_t off = b * S * H + h * D;
+    bk_attention_head_avx512(j->q + off, j->k + off, j->v + off, mb, S, H, D, j->out + off, scratch,
+                             (uint16_t *)(scratch + D * sp + 4 * sp));
+}
 #endif
 
 bk_status bk_attention(bk_pool *pool, const float *q, const float *k, const float *v, const int32_t *mask,

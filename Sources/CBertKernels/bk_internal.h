@@ -41,6 +41,13 @@ int bk_linear_cols_avx512(const float *x, int64_t m, int64_t k, const float *w, 
 /* Pack rows [p, p+nr) of W (row length k) as k x NR, K-major, zero-padding up to NR columns. */
 void bk_pack_panel(const float *w, int64_t k, int64_t p, int64_t nr, int64_t NR, float *pack);
 
+/* AVX-512 attention for one (batch, head) with at least one kept key (attention_avx512.c). scratch holds
+ * D*sp + 4*sp floats (sp = seq rounded up to 16), 64-byte aligned; keep holds sp/16 16-bit key masks. */
+#if BK_X86
+void bk_attention_head_avx512(const float *qb, const float *kb, const float *vb, const int32_t *mb, int64_t S,
+                              int64_t H, int64_t D, float *ob, float *scratch, uint16_t *keep);
+#endif
+
 /* ---- Sparse kernels (csr_linear*.c, masked_linear.c) ---- */
 
 /* CSR rows [r0, r1) times a transposed token block xt [k][width] (64-byte aligned, padded tokens zero):
