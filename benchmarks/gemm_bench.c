@@ -1,8 +1,10 @@
-/* gemm_bench: a hand-run GFLOP/s benchmark for bk_linear (not a test).
- * Build and run from the package root with: sh benchmarks/build.sh
- * Prints GFLOP/s for BERT-base/MiniLM-like shapes at 1 and 2 threads for every ISA level this CPU has. */
+/* gemm_bench: a hand-run GFLOP/s benchmark for bk_linear and bk_linear_packed (not a test).
+ * Build and run from the package root with: sh benchmarks/build.sh [isa]
+ * For BERT-base/MiniLM-like shapes at 1 and 2 threads: bk_linear (packs W per call), bk_linear_packed
+ * (W packed once) and bk_linear_packed with a 10% keep mask. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "bertk.h"
 
@@ -16,30 +18,51 @@ static void fill(float *p, size_t n) {
     for (size_t i = 0; i < n; i++) p[i] = (float)(rand() / (double)RAND_MAX) - 0.5f;
 }
 
-int main(void) {
-    const int64_t shapes[][3] = {{128, 384, 1536}, {128, 768, 3072}, {128, 384, 384}, {128, 1536, 384}};
-    const int nshapes = sizeof shapes / sizeof shapes[0];
-    for (int s = 0; s < nshapes; s++) {
+typedef struct { int mode; bk_pool *pool; const float *x, *w, *packed, *b; const uint32_t *keep; float *y; int64_t m, k, n; } call;
+
+static void run(const call *c) {
+    if (c->mode == 0) bk_linear(c->pool, c->x, c->m, c->k, c->w, c->n, c->b, c->y);
+    else bk_linear_packed(c->pool, c->x, c->m, c->k, c->packed, c->mode == 2 ? c->keep : NULL, c->n, c->b, c->y);
+}
+
+int main(int argc, char **argv) {
+    const int64_t shapes[][3] = {{128, 384, 1152}, {128, 384, 1536}, {128, 1536, 384}, {1024, 384, 1536},
+                                 {32, 384, 384}, {128, 768, 3072}, {128, 3072, 768}};
+    const char *modes[] = {"linear", "packed", "masked"};
+    int only = -1;
+    if (argc > 1) for (int l = 0; l <= 2; l++) if (!strcmp(argv[1], bk_isa_name((bk_isa_level)l))) only = l;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         int64_t m = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
         float *x = malloc(sizeof(float) * m * k), *w = malloc(sizeof(float) * n * k);
         float *b = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * m * n);
-        if (!x || !w || !b || !y) return 1;
+        float *packed = aligned_alloc(64, sizeof(float) * bk_packed_floats(k, n));
+        uint32_t *keep = malloc(sizeof(uint32_t) * bk_packed_mask_words(k, n));
+        uint64_t *bits = calloc((n * k + 63) / 64, 8);
+        if (!x || !w || !b || !y || !packed || !keep || !bits) return 1;
         fill(x, m * k); fill(w, n * k); fill(b, n);
+        for (int64_t i = 0; i < n * k; i++) if (rand() % 10 == 0) bits[i / 64] |= 1ull << (i % 64);
+        bk_pack_weights(NULL, w, NULL, k, n, packed);
+        bk_pack_mask(NULL, bits, k, n, keep);
         for (int level = 0; level <= (int)bk_isa_detect(); level++) {
+            if (only >= 0 && level != only) continue;
             bk_isa_set((bk_isa_level)level);
             for (int threads = 1; threads <= 2; threads++) {
                 bk_pool *pool = threads > 1 ? bk_pool_create(threads) : NULL;
-                bk_linear(pool, x, m, k, w, n, b, y); /* warm up */
-                int reps = 0;
-                double t0 = now(), t;
-                do { bk_linear(pool, x, m, k, w, n, b, y); reps++; } while ((t = now() - t0) < 0.5);
-                double gflops = 2.0 * m * k * n * reps / t * 1e-9;
-                printf("M=%-4lld K=%-5lld N=%-5lld %-8s threads=%d  %7.1f GFLOP/s\n", (long long)m, (long long)k,
-                       (long long)n, bk_isa_name((bk_isa_level)level), threads, gflops);
+                printf("M=%-4lld K=%-5lld N=%-5lld %-8s threads=%d", (long long)m, (long long)k, (long long)n,
+                       bk_isa_name((bk_isa_level)level), threads);
+                for (int mode = 0; mode < 3; mode++) {
+                    call c = {mode, pool, x, w, packed, b, keep, y, m, k, n};
+                    run(&c);
+                    int reps = 0;
+                    double t0 = now(), t;
+                    do { run(&c); reps++; } while ((t = now() - t0) < 0.3);
+                    printf("  %s %6.1f", modes[mode], 2.0 * m * k * n * reps / t * 1e-9);
+                }
+                printf("  GFLOP/s\n");
                 bk_pool_destroy(pool);
             }
         }
-        free(x); free(w); free(b); free(y);
+        free(x); free(w); free(b); free(y); free(packed); free(keep); free(bits);
     }
     return 0;
 }

@@ -95,7 +95,7 @@ public final class Artifact: @unchecked Sendable {
                 found[kind] = r
             }
             if verify {
-                let got = hash(UnsafeRawBufferPointer(rebasing: all[r]))
+                let got = hashMapped(UnsafeRawBufferPointer(rebasing: all[r]))
                 guard got == sum else { throw fault("section \(i) (\(name)) checksum mismatch (file is damaged)") }
             }
             listing.append((kind: name, offset: r.lowerBound, size: r.count))

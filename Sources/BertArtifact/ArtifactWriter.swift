@@ -207,6 +207,12 @@ private struct Plan {
     }
 }
 
+/// bk_hash64 (seed 0) of a range of a read-only file mapping, releasing its pages as it goes.
+func hashMapped(_ b: UnsafeRawBufferPointer) -> UInt64 {
+    guard let base = b.baseAddress, b.count > 0 else { return emptyHash() }
+    return bk_hash64_mapped(base, b.count, 0)
+}
+
 /// bk_hash64 (seed 0) of a byte range.
 func hash(_ b: UnsafeRawBufferPointer) -> UInt64 {
     guard let base = b.baseAddress, b.count > 0 else { return emptyHash() }

@@ -36,7 +36,9 @@ public enum BaseFingerprint {
             h = nameBytes.withUnsafeMutableBytes { bk_hash64($0.baseAddress, $0.count, h) }
             var shape: [UInt64] = [UInt64(t.shape.count).littleEndian] + t.shape.map { UInt64($0).littleEndian }
             h = shape.withUnsafeMutableBytes { bk_hash64($0.baseAddress, $0.count, h) }
-            h = bk_hash64(UnsafeRawPointer(t.pointer), t.byteCount, h)
+            // A mapped tensor's pages are handed back as they are hashed (they are re-read on use).
+            h = t.owner is MappedFile ? bk_hash64_mapped(UnsafeRawPointer(t.pointer), t.byteCount, h)
+                                      : bk_hash64(UnsafeRawPointer(t.pointer), t.byteCount, h)
         }
         return hex16(h)
     }

@@ -1,11 +1,14 @@
 import BertArtifact
 import BertCheckpoint
 import BertIR
+import BertRuntime
 
 /// Base models loaded once per process: several tasks compiled over the same base share its
 /// mapped weights (and its fingerprint is computed once).
 final class BaseCache {
     private var loaded: [String: (model: LoadedModel, fingerprint: String)] = [:]
+    /// Linear weights packed once per process: tasks over one base share the base's packed layers.
+    let packer = WeightPacker()
 
     func base(at path: String) throws -> (model: LoadedModel, fingerprint: String) {
         if let hit = loaded[path] { return hit }

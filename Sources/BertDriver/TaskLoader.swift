@@ -39,7 +39,8 @@ struct LoadedTask {
             options: TokenizerOptions(doLowerCase: m.doLowerCase, stripAccents: m.stripAccents,
                                       tokenizeChineseChars: m.tokenizeChineseChars),
             file: path)
-        let engine = try Engine(module: contents.module, weights: weights, linear: linear, threads: threads)
+        let engine = try Engine(module: contents.module, weights: weights, linear: linear, threads: threads,
+                                packer: bases.packer)
         return LoadedTask(artifact: artifact, base: base, tokenizer: tokenizer, engine: engine)
     }
 }

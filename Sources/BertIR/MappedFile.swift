@@ -35,6 +35,16 @@ public final class MappedFile: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
     }
 
+    /// Hands the whole pages inside `[p, p + count)` back to the kernel (MADV_DONTNEED): they leave the
+    /// resident set and are read again from the page cache if touched. Only ranges inside this map.
+    public func release(_ p: UnsafeRawPointer, count: Int) {
+        guard size > 0, p >= base, count >= 0, p - base <= size - count else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard page > 0 else { return }
+        let start = (Int(bitPattern: p) + page - 1) / page * page, end = (Int(bitPattern: p) + count) / page * page
+        if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
+    }
+
     deinit {
         if size > 0 { munmap(UnsafeMutableRawPointer(mutating: base), size) }
         else { UnsafeMutableRawPointer(mutating: base).deallocate() }

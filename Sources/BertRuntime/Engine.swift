@@ -13,7 +13,9 @@ public final class Engine {
     /// holds only the activations still needed rather than every intermediate.
     let dying: [[String]]
 
-    public init(module: Module, weights: WeightStore, linear: [String: LinearWeight] = [:], threads: Int = 1) throws {
+    /// `packer` packs dense and masked linear weights once; share one between engines over the same base.
+    public init(module: Module, weights: WeightStore, linear: [String: LinearWeight] = [:], threads: Int = 1,
+                packer: WeightPacker = WeightPacker()) throws {
         for decl in module.tensors {
             if let l = linear[decl.name] {
                 guard decl.shape.count == 2, l.rows == decl.shape[0] else {
@@ -28,7 +30,17 @@ public final class Engine {
         }
         self.module = module
         self.weights = weights
-        self.linear = linear
+        let pool = KernelPool(threads: threads)
+        var prepared: [String: LinearWeight] = [:]
+        for op in module.ops where op.kind == .linear {
+            guard op.operands.count > 1, case .tensor(let name) = op.operands[1], prepared[name] == nil else { continue }
+            if let l = linear[name] {
+                prepared[name] = try l.prepared(packer: packer, pool: pool.raw)
+            } else if let t = weights[name] {
+                prepared[name] = try LinearWeight.dense(t).prepared(packer: packer, pool: pool.raw)
+            }
+        }
+        self.linear = prepared
         var last: [String: Int] = [:]
         for (i, op) in module.ops.enumerated() {
             for case .value(let v) in op.operands { last[v] = i }
@@ -36,7 +48,7 @@ public final class Engine {
         var dying = [[String]](repeating: [], count: module.ops.count)
         for (v, i) in last { dying[i].append(v) }
         self.dying = dying
-        self.pool = KernelPool(threads: threads)
+        self.pool = pool
     }
 
     public var threads: Int { pool.threads }

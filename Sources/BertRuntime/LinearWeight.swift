@@ -11,6 +11,10 @@ public enum LinearWeight: @unchecked Sendable {
              values: UnsafePointer<Float>, owner: AnyObject)
     /// The base's dense weights with these entries zeroed while packing: the base is never copied.
     case masked(base: TensorBuffer, zeroed: Bitmap)
+    /// Dense weights packed once in panel order (what the engine runs dense and masked layers as).
+    case packed(PackedWeight)
+    /// A masked task over its base's packed weights: the panels are loaded through the task's keep mask.
+    case packedMasked(base: PackedWeight, keep: PackedMask)
 
     /// A CSR weight over a validated view (which points into a mapped artifact that `owner` keeps alive).
     public static func csr(_ v: CSRView, rows: Int, cols: Int, owner: AnyObject) -> LinearWeight {
@@ -30,12 +34,24 @@ public enum LinearWeight: @unchecked Sendable {
         return .csr(view, rows: rows, cols: cols, owner: blob)
     }
 
+    /// What the engine runs: dense and masked weights packed once (shared through `packer`), CSR as is.
+    func prepared(packer: WeightPacker, pool: OpaquePointer?) throws -> LinearWeight {
+        switch self {
+        case .dense(let t): return .packed(try packer.packed(t, pool: pool))
+        case .masked(let base, let zeroed):
+            let p = try packer.packed(base, pool: pool)
+            return .packedMasked(base: p, keep: try PackedMask(zeroed, rows: p.rows, cols: p.cols, pool: pool))
+        case .csr, .packed, .packedMasked: return self
+        }
+    }
+
     /// Output features (rows of the [N, K] weight).
     var rows: Int {
         switch self {
         case .dense(let t): return t.shape[0]
         case .csr(let r, _, _, _, _, _, _): return r
         case .masked(let b, _): return b.shape[0]
+        case .packed(let p), .packedMasked(let p, _): return p.rows
         }
     }
 
@@ -51,6 +67,15 @@ public enum LinearWeight: @unchecked Sendable {
             try zeroed.words.withUnsafeBufferPointer { bits in
                 try check(bk_masked_linear(pool, x, Int64(m), Int64(k), base.pointer, bits.baseAddress, Int64(base.shape[0]),
                                            bias, y), "masked linear")
+            }
+        case .packed(let w):
+            guard k == w.cols else { throw BertError("linear: input has \(k) features, weight expects \(w.cols)") }
+            try check(bk_linear_packed(pool, x, Int64(m), Int64(k), w.pointer, nil, Int64(w.rows), bias, y), "linear")
+        case .packedMasked(let w, let keep):
+            guard k == w.cols else { throw BertError("linear: input has \(k) features, weight expects \(w.cols)") }
+            try keep.words.withUnsafeBufferPointer { kp in
+                try check(bk_linear_packed(pool, x, Int64(m), Int64(k), w.pointer, kp.baseAddress, Int64(w.rows), bias, y),
+                          "masked linear")
             }
         }
     }

@@ -48,6 +48,18 @@ void bk_attention_head_avx512(const float *qb, const float *kb, const float *vb,
                               int64_t H, int64_t D, float *ob, float *scratch, uint16_t *keep);
 #endif
 
+/* Pre-packed linear (packed_linear*.c): panels of BK_PANEL output columns; x strips of MR rows per ISA.
+ * Columns of panels [p0, p1) for all m rows from packed strips xp; keep: NULL or the panel-order keep mask. */
+#define BK_PANEL 32
+#define BK_PACKED_MR_AVX512 12
+#define BK_PACKED_MR_AVX2 6
+#if BK_X86
+void bk_packed_cols_avx512(const float *xp, int64_t m, int64_t k, const float *packed, const uint32_t *keep,
+                           int64_t p0, int64_t p1, int64_t n, const float *bias, float *y);
+void bk_packed_cols_avx2(const float *xp, int64_t m, int64_t k, const float *packed, const uint32_t *keep,
+                         int64_t p0, int64_t p1, int64_t n, const float *bias, float *y);
+#endif
+
 /* ---- Sparse kernels (csr_linear*.c, masked_linear.c) ---- */
 
 /* CSR rows [r0, r1) times a transposed token block xt [k][width] (64-byte aligned, padded tokens zero):

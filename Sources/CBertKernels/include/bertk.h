@@ -89,10 +89,35 @@ bk_status bk_csr_linear(bk_pool *pool, const float *x, int64_t m, int64_t k, con
 bk_status bk_masked_linear(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *w, const uint64_t *zeroed_bits,
                            int64_t n, const float *bias, float *y);
 
+/* ---- Pre-packed weights (a layout made once, at load) ---- */
+
+/* Floats bk_pack_weights writes for an [N, K] weight: ceil(N/32)*32*K (0 for invalid sizes). */
+int64_t bk_packed_floats(int64_t k, int64_t n);
+/* Lays w [N, K] out in panels of 32 output columns, K-major, zero-padded: packed[(p*K + k)*32 + j] = w[32p + j][k].
+ * zeroed_bits: NULL, or entries to read as zero (as bk_masked_linear). packed: bk_packed_floats floats, 64-byte aligned. */
+bk_status bk_pack_weights(bk_pool *pool, const float *w, const uint64_t *zeroed_bits, int64_t k, int64_t n,
+                          float *packed);
+/* 32-bit words bk_pack_mask writes: ceil(N/32)*K. */
+int64_t bk_packed_mask_words(int64_t k, int64_t n);
+/* A masked task's mask in panel order: bit j of keep[p*K + k] set = entry (32p + j, k) is kept (not zeroed, and < N). */
+bk_status bk_pack_mask(bk_pool *pool, const uint64_t *zeroed_bits, int64_t k, int64_t n, uint32_t *keep);
+/* y[M,N] = x[M,K] * W^T + bias with W from bk_pack_weights; keep: NULL, or a bk_pack_mask mask applied on the fly
+ * (a masked task over the base's packed weights). x is packed once per call into per-thread scratch. */
+bk_status bk_linear_packed(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *packed,
+                           const uint32_t *keep, int64_t n, const float *bias, float *y);
+
 /* ---- Hashing ---- */
 
 /* A 64-bit non-cryptographic hash of bytes (xxHash64 algorithm), for fingerprints and checksums. */
 uint64_t bk_hash64(const void *data, size_t len, uint64_t seed);
+
+/* bk_hash64 of bytes inside a read-only file mapping, handing the pages back to the kernel as it goes
+ * (bk_release_pages), so checking a large mapped file does not keep it resident. Never pass memory that
+ * is not a read-only file mapping: released anonymous pages would read back as zeros. */
+uint64_t bk_hash64_mapped(const void *data, size_t len, uint64_t seed);
+/* madvise(MADV_DONTNEED) on the whole pages inside [data, data + len) of a read-only file mapping:
+ * they leave the process's resident set and are read again from the page cache if touched. */
+void bk_release_pages(const void *data, size_t len);
 
 /* Convert float16 / bfloat16 bit patterns to float32 (n elements). */
 void bk_f16_to_f32(const uint16_t *src, float *dst, size_t n);

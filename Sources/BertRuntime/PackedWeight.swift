@@ -1,0 +1,61 @@
+import BertIR
+import BertSparse
+import CBertKernels
+
+/// A dense [N, K] linear weight laid out once in the kernels' panel order (bk_pack_weights), so no
+/// GEMM call repacks it. The source buffer is read once; when it lies in a memory-mapped file its pages
+/// are then handed back to the kernel, so the process keeps one copy of the weights, not two.
+public final class PackedWeight: @unchecked Sendable {
+    public let rows: Int
+    public let cols: Int
+    let pointer: UnsafeMutablePointer<Float>
+
+    init(_ t: TensorBuffer, pool: OpaquePointer?) throws {
+        guard t.shape.count == 2, t.shape[0] > 0, t.shape[1] > 0 else {
+            throw BertError("linear weight has shape \(t.shape), expected [out, in]")
+        }
+        rows = t.shape[0]; cols = t.shape[1]
+        let count = Int(bk_packed_floats(Int64(cols), Int64(rows)))
+        guard count > 0 else { throw BertError("linear weight \(t.shape) is too large to pack") }
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+        do {
+            try check(bk_pack_weights(pool, t.pointer, nil, Int64(cols), Int64(rows), pointer), "pack weights")
+        } catch {
+            UnsafeMutableRawPointer(pointer).deallocate()
+            throw error
+        }
+        if let file = t.owner as? MappedFile { file.release(UnsafeRawPointer(t.pointer), count: t.byteCount) }
+    }
+
+    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+}
+
+/// A masked task's zeroed entries in the panel order of its base's `PackedWeight` (bk_pack_mask): the
+/// micro-kernels load the base's panels through it, so the base is shared and never copied per task.
+public final class PackedMask: @unchecked Sendable {
+    let words: [UInt32]
+
+    init(_ zeroed: Bitmap, rows: Int, cols: Int, pool: OpaquePointer?) throws {
+        guard zeroed.n == rows * cols else {
+            throw BertError("mask has \(zeroed.n) bits for a [\(rows), \(cols)] weight")
+        }
+        var words = [UInt32](repeating: 0, count: Int(bk_packed_mask_words(Int64(cols), Int64(rows))))
+        try zeroed.words.withUnsafeBufferPointer { bits in
+            try check(bk_pack_mask(pool, bits.baseAddress, Int64(cols), Int64(rows), &words), "pack mask")
+        }
+        self.words = words
+    }
+}
+
+/// Packed weights by source buffer, so tasks over one base share its packed linear layers.
+public final class WeightPacker: @unchecked Sendable {
+    private var packed: [UnsafePointer<Float>: PackedWeight] = [:]
+    public init() {}
+
+    func packed(_ t: TensorBuffer, pool: OpaquePointer?) throws -> PackedWeight {
+        if let hit = packed[t.pointer], hit.rows == t.shape.first, hit.cols == t.shape.last { return hit }
+        let p = try PackedWeight(t, pool: pool)
+        packed[t.pointer] = p
+        return p
+    }
+}

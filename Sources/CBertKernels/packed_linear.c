@@ -1,0 +1,218 @@
+/* Pre-packed linear layers: bk_pack_weights lays an [N, K] weight out once (at load) in panels of
+ * BK_PANEL output columns, K-major, so bk_linear_packed never repacks W. A masked task runs over the
+ * base's packed weights with a keep mask in the same panel order (bk_pack_mask): one 32-bit word
+ * per (panel, k), applied by the micro-kernels' loads. x is packed once per call into strips of MR
+ * rows (MR per ISA), shared by every thread; threads take groups of panels.
+ * This file holds the packing, the driver and the portable kernels. */
+#include <string.h>
+#include "bk_internal.h"
+
+static int64_t panels_of(int64_t n) { return (n + BK_PANEL - 1) / BK_PANEL; }
+
+int64_t bk_packed_floats(int64_t k, int64_t n) {
+    if (k < 1 || n < 1 || k > ((int64_t)1 << 40) / (panels_of(n) * BK_PANEL)) return 0;
+    return panels_of(n) * BK_PANEL * k;
+}
+
+int64_t bk_packed_mask_words(int64_t k, int64_t n) {
+    if (k < 1 || n < 1 || k > ((int64_t)1 << 40) / panels_of(n)) return 0;
+    return panels_of(n) * k;
+}
+
+typedef struct {
+    const float *w;
+    const uint64_t *zbits;
+    int64_t k, n;
+    float *packed;
+    uint32_t *keep;
+} pack_job;
+
+/* Panel p: packed[(p*K + kk) * 32 + j] = W[32p + j][kk] (0 past N or where zeroed), in blocks of 64 k
+ * so the transposing stores stay in L1. */
+static void pack_weights_task(void *ctx, int64_t p) {
+    pack_job *j = ctx;
+    float *dst = j->packed + p * j->k * BK_PANEL;
+    for (int64_t k0 = 0; k0 < j->k; k0 += 64) {
+        int64_t k1 = k0 + 64 < j->k ? k0 + 64 : j->k;
+        for (int64_t c = 0; c < BK_PANEL; c++) {
+            int64_t row = p * BK_PANEL + c;
+            if (row >= j->n) {
+                for (int64_t kk = k0; kk < k1; kk++) dst[kk * BK_PANEL + c] = 0.0f;
+                continue;
+            }
+            const float *src = j->w + row * j->k;
+            if (j->zbits) {
+                uint64_t bit0 = (uint64_t)row * (uint64_t)j->k;
+                for (int64_t kk = k0; kk < k1; kk++)
+                    dst[kk * BK_PANEL + c] = bk_bits_at(j->zbits, bit0 + (uint64_t)kk, 1) ? 0.0f : src[kk];
+            } else {
+                for (int64_t kk = k0; kk < k1; kk++) dst[kk * BK_PANEL + c] = src[kk];
+            }
+        }
+    }
+}
+
+static void pack_mask_task(void *ctx, int64_t p) {
+    pack_job *j = ctx;
+    uint32_t *dst = j->keep + p * j->k;
+    for (int64_t kk = 0; kk < j->k; kk++) dst[kk] = 0;
+    for (int64_t c = 0; c < BK_PANEL; c++) {
+        int64_t row = p * BK_PANEL + c;
+        if (row >= j->n) break;
+        uint64_t bit0 = (uint64_t)row * (uint64_t)j->k;
+        for (int64_t kk = 0; kk < j->k; kk++)
+            if (!bk_bits_at(j->zbits, bit0 + (uint64_t)kk, 1)) dst[kk] |= (uint32_t)1 << c;
+    }
+}
+
+bk_status bk_pack_weights(bk_pool *pool, const float *w, const uint64_t *zeroed_bits, int64_t k, int64_t n,
+                          float *packed) {
+    if (!w || !packed || bk_packed_floats(k, n) == 0) return BK_ERR_ARGUMENT;
+    pack_job j = {w, zeroed_bits, k, n, packed, NULL};
+    bk_parallel_for(pool, panels_of(n), pack_weights_task, &j);
+    return BK_OK;
+}
+
+bk_status bk_pack_mask(bk_pool *pool, const uint64_t *zeroed_bits, int64_t k, int64_t n, uint32_t *keep) {
+    if (!zeroed_bits || !keep || bk_packed_mask_words(k, n) == 0) return BK_ERR_ARGUMENT;
+    pack_job j = {NULL, zeroed_bits, k, n, NULL, keep};
+    bk_parallel_for(pool, panels_of(n), pack_mask_task, &j);
+    return BK_OK;
+}
+
+/* ---- x strips: strip s (rows [s*mr, s*mr + R), R = min(mr, m - s*mr)) at xp + s*mr*k, laid out [k][R]. ---- */
+typedef struct {
+    const float *x;
+    int64_t m, k, mr, strips_per_task;
+    float *xp;
+} xpack_job;
+
+static void pack_x_task(void *ctx, int64_t t) {
+    xpack_job *j = ctx;
+    int64_t strips = (j->m + j->mr - 1) / j->mr;
+    int64_t s1 = (t + 1) * j->strips_per_task < strips ? (t + 1) * j->strips_per_task : strips;
+    for (int64_t s = t * j->strips_per_task; s < s1; s++) {
+        int64_t r0 = s * j->mr, R = j->m - r0 < j->mr ? j->m - r0 : j->mr;
+        float *dst = j->xp + r0 * j->k;
+        for (int64_t r = 0; r < R; r++) {
+            const float *src = j->x + (r0 + r) * j->k;
+            for (int64_t kk = 0; kk < j->k; kk++) dst[kk * R + r] = src[kk];
+        }
+    }
+}
+
+/* ---- portable kernels: MR = 3 rows, 16 columns (half a panel) per tile ---- */
+#define P_MR 3
+typedef float v4f __attribute__((vector_size(16)));
+typedef uint32_t v4u __attribute__((vector_size(16)));
+
+/* R rows of strip xs ([kc][R]) times 16 columns at wp (row stride BK_PANEL); keep: the panel's mask words
+ * shifted so bit 0 is this half's first column, or NULL. */
+static inline __attribute__((always_inline)) void ptile(const float *xs, int64_t kc, const float *wp,
+                                                        const uint32_t *keep, int shift, const float *bias, float *y,
+                                                        int64_t ldy, int nr, int acc, const int R) {
+    v4f c[P_MR][4];
+    for (int r = 0; r < R; r++)
+        for (int q = 0; q < 4; q++) c[r][q] = (v4f){0, 0, 0, 0};
+    const v4u lane = {1, 2, 4, 8};
+    for (int64_t kk = 0; kk < kc; kk++) {
+        v4f b[4];
+        memcpy(b, wp + kk * BK_PANEL, sizeof b);
+        if (keep) {
+            uint32_t bits = keep[kk] >> shift;
+            for (int q = 0; q < 4; q++) {
+                uint32_t b4 = (bits >> (4 * q)) & 15u;
+                v4u m = (v4u){b4, b4, b4, b4} & lane;
+                v4u u;
+                memcpy(&u, &b[q], sizeof u);
+                u &= (v4u)(m == lane);
+                memcpy(&b[q], &u, sizeof u);
+            }
+        }
+        for (int r = 0; r < R; r++) {
+            float a = xs[kk * R + r];
+            v4f av = {a, a, a, a};
+            for (int q = 0; q < 4; q++) c[r][q] += av * b[q];
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        float out[16];
+        memcpy(out, c[r], sizeof out);
+        for (int j = 0; j < nr; j++)
+            y[r * ldy + j] = out[j] + (acc ? y[r * ldy + j] : bias ? bias[j] : 0.0f);
+    }
+}
+
+#define P_KC 256
+static void packed_cols_portable(const float *xp, int64_t m, int64_t k, const float *packed, const uint32_t *keep,
+                                 int64_t p0, int64_t p1, int64_t n, const float *bias, float *y) {
+    for (int64_t k0 = 0; k0 < k; k0 += P_KC) {
+        int64_t kc = k - k0 < P_KC ? k - k0 : P_KC;
+        for (int64_t p = p0; p < p1; p++) {
+            for (int half = 0; half < 2; half++) {
+                int64_t col = p * BK_PANEL + half * 16;
+                if (col >= n) break;
+                int nr = (int)(n - col < 16 ? n - col : 16);
+                const float *wp = packed + (p * k + k0) * BK_PANEL + half * 16;
+                const uint32_t *kp = keep ? keep + p * k + k0 : NULL;
+                const float *b = bias ? bias + col : NULL;
+                for (int64_t r0 = 0; r0 < m; r0 += P_MR) {
+                    int64_t R = m - r0 < P_MR ? m - r0 : P_MR;
+                    const float *xs = xp + r0 * k + k0 * R;
+                    float *yy = y + r0 * n + col;
+                    if (R == 3) ptile(xs, kc, wp, kp, half * 16, b, yy, n, nr, k0 > 0, 3);
+                    else if (R == 2) ptile(xs, kc, wp, kp, half * 16, b, yy, n, nr, k0 > 0, 2);
+                    else ptile(xs, kc, wp, kp, half * 16, b, yy, n, nr, k0 > 0, 1);
+                }
+            }
+        }
+    }
+}
+
+/* ---- driver ---- */
+typedef void (*packed_cols_fn)(const float *, int64_t, int64_t, const float *, const uint32_t *, int64_t, int64_t,
+                               int64_t, const float *, float *);
+typedef struct {
+    const float *xp, *packed, *bias;
+    const uint32_t *keep;
+    float *y;
+    int64_t m, k, n, panels, panels_per_task;
+    packed_cols_fn fn;
+} plin_job;
+
+static void plin_task(void *ctx, int64_t t) {
+    plin_job *j = ctx;
+    int64_t p0 = t * j->panels_per_task, p1 = p0 + j->panels_per_task < j->panels ? p0 + j->panels_per_task : j->panels;
+    j->fn(j->xp, j->m, j->k, j->packed, j->keep, p0, p1, j->n, j->bias, j->y);
+}
+
+bk_status bk_linear_packed(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *packed,
+                           const uint32_t *keep, int64_t n, const float *bias, float *y) {
+    if (m < 0 || !x || !packed || !y || bk_packed_floats(k, n) == 0) return m == 0 ? BK_OK : BK_ERR_ARGUMENT;
+    if (m == 0) return BK_OK;
+    if (m > ((int64_t)1 << 40) / k || m > ((int64_t)1 << 40) / n) return BK_ERR_ARGUMENT;
+    packed_cols_fn fn = packed_cols_portable;
+    int64_t mr = P_MR;
+#if BK_X86
+    switch (bk_isa_current()) {
+    case BK_ISA_AVX512: fn = bk_packed_cols_avx512; mr = BK_PACKED_MR_AVX512; break;
+    case BK_ISA_AVX2: fn = bk_packed_cols_avx2; mr = BK_PACKED_MR_AVX2; break;
+    default: break;
+    }
+#endif
+    float *xp = bk_scratch(BK_SCRATCH_PACK_X, (size_t)(m * k));
+    if (!xp) return BK_ERR_NOMEM;
+    int threads = bk_pool_threads(pool);
+    int big = m * k * n >= ((int64_t)1 << 18) && threads > 1;
+    int64_t strips = (m + mr - 1) / mr;
+    int64_t xtasks = big ? (strips < threads * 2 ? strips : threads * 2) : 1;
+    xpack_job xj = {x, m, k, mr, (strips + xtasks - 1) / xtasks, xp};
+    bk_parallel_for(big ? pool : NULL, (strips + xj.strips_per_task - 1) / xj.strips_per_task, pack_x_task, &xj);
+
+    int64_t panels = panels_of(n);
+    int64_t tasks = big ? threads * 4 : 1;
+    if (tasks > panels) tasks = panels;
+    plin_job j = {xp, packed, bias, keep, y, m, k, n, panels, (panels + tasks - 1) / tasks, fn};
+    bk_parallel_for(big ? pool : NULL, (panels + j.panels_per_task - 1) / j.panels_per_task, plin_task, &j);
+    return BK_OK;
+}

@@ -1,0 +1,78 @@
+/* AVX-512 kernels for bk_linear_packed: MR x 32 micro-kernels (2*MR zmm accumulators) over a strip of
+ * packed x ([kc][R]) and one pre-packed 32-column panel of W; for a masked task each panel row is
+ * loaded through its 32-bit keep word (zero-masking loads), so masking costs no extra pass. */
+#include "bk_internal.h"
+#if BK_X86
+#include <immintrin.h>
+
+#define MR BK_PACKED_MR_AVX512
+#define KC 256
+
+#define DEFINE_PK(R, MASKED)                                                                                 \
+    static BK_TARGET_AVX512 void pk_##R##_##MASKED(const float *xs, int64_t kc, const float *wp,             \
+                                                   const uint32_t *keep, const float *bias, float *y,        \
+                                                   int64_t ldy, int nr, int acc) {                           \
+        __m512 c0[R], c1[R];                                                                                 \
+        for (int r = 0; r < R; r++) { c0[r] = _mm512_setzero_ps(); c1[r] = _mm512_setzero_ps(); }           \
+        for (int64_t kk = 0; kk < kc; kk++) {                                                                \
+            __m512 b0, b1;                                                                                   \
+            if (MASKED) {                                                                                    \
+                uint32_t bits = keep[kk];                                                                    \
+                b0 = _mm512_maskz_load_ps((__mmask16)bits, wp + kk * 32);                                    \
+                b1 = _mm512_maskz_load_ps((__mmask16)(bits >> 16), wp + kk * 32 + 16);                       \
+            } else {                                                                                         \
+                b0 = _mm512_load_ps(wp + kk * 32);                                                           \
+                b1 = _mm512_load_ps(wp + kk * 32 + 16);                                                      \
+            }                                                                                                \
+            for (int r = 0; r < R; r++) {                                                                    \
+                __m512 a = _mm512_set1_ps(xs[kk * R + r]);                                                   \
+                c0[r] = _mm512_fmadd_ps(a, b0, c0[r]);                                                       \
+                c1[r] = _mm512_fmadd_ps(a, b1, c1[r]);                                                       \
+            }                                                                                                \
+        }                                                                                                    \
+        __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);                           \
+        __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;       \
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();                                           \
+        if (!acc && bias) {                                                                                  \
+            a0 = _mm512_maskz_loadu_ps(m0, bias);                                                            \
+            a1 = _mm512_maskz_loadu_ps(m1, bias + 16);                                                       \
+        }                                                                                                    \
+        for (int r = 0; r < R; r++) {                                                                        \
+            if (acc) {                                                                                       \
+                a0 = _mm512_maskz_loadu_ps(m0, y + r * ldy);                                                 \
+                a1 = _mm512_maskz_loadu_ps(m1, y + r * ldy + 16);                                            \
+            }                                                                                                \
+            _mm512_mask_storeu_ps(y + r * ldy, m0, _mm512_add_ps(c0[r], a0));                                \
+            _mm512_mask_storeu_ps(y + r * ldy + 16, m1, _mm512_add_ps(c1[r], a1));                           \
+        }                                                                                                    \
+    }
+
+#define DEFINE_BOTH(R) DEFINE_PK(R, 0) DEFINE_PK(R, 1)
+DEFINE_BOTH(1) DEFINE_BOTH(2) DEFINE_BOTH(3) DEFINE_BOTH(4) DEFINE_BOTH(5) DEFINE_BOTH(6)
+DEFINE_BOTH(7) DEFINE_BOTH(8) DEFINE_BOTH(9) DEFINE_BOTH(10) DEFINE_BOTH(11) DEFINE_BOTH(12)
+
+typedef void (*pk_fn)(const float *, int64_t, const float *, const uint32_t *, const float *, float *, int64_t, int, int);
+static pk_fn const plain[MR + 1] = {0, pk_1_0, pk_2_0, pk_3_0, pk_4_0, pk_5_0, pk_6_0,
+                                    pk_7_0, pk_8_0, pk_9_0, pk_10_0, pk_11_0, pk_12_0};
+static pk_fn const masked[MR + 1] = {0, pk_1_1, pk_2_1, pk_3_1, pk_4_1, pk_5_1, pk_6_1,
+                                     pk_7_1, pk_8_1, pk_9_1, pk_10_1, pk_11_1, pk_12_1};
+
+void bk_packed_cols_avx512(const float *xp, int64_t m, int64_t k, const float *packed, const uint32_t *keep,
+                           int64_t p0, int64_t p1, int64_t n, const float *bias, float *y) {
+    pk_fn const *kernels = keep ? masked : plain;
+    for (int64_t k0 = 0; k0 < k; k0 += KC) {
+        int64_t kc = k - k0 < KC ? k - k0 : KC;
+        for (int64_t p = p0; p < p1; p++) {
+            int64_t col = p * 32;
+            int nr = (int)(n - col < 32 ? n - col : 32);
+            const float *wp = packed + (p * k + k0) * 32;
+            const uint32_t *kp = keep ? keep + p * k + k0 : 0;
+            const float *b = bias ? bias + col : 0;
+            for (int64_t r0 = 0; r0 < m; r0 += MR) {
+                int64_t R = m - r0 < MR ? m - r0 : MR;
+                kernels[R](xp + r0 * k + k0 * R, kc, wp, kp, b, y + r0 * n + col, n, nr, k0 > 0);
+            }
+        }
+    }
+}
+#endif
