@@ -22,7 +22,7 @@ typedef struct { int mode; bk_pool *pool; const float *x, *w, *packed, *b; const
 
 static void run(const call *c) {
     if (c->mode == 0) bk_linear(c->pool, c->x, c->m, c->k, c->w, c->n, c->b, c->y);
-    else bk_linear_packed(c->pool, c->x, c->m, c->k, c->packed, c->mode == 2 ? c->keep : NULL, c->n, c->b, c->y);
+    else bk_linear_packed(c->pool, c->x, c->m, c->k, c->packed, c->mode == 2 ? c->keep : NULL, c->n, c->b, BK_EPILOGUE_NONE, c->y);
 }
 
 int main(int argc, char **argv) {

@@ -12,6 +12,8 @@ public final class Engine {
     /// For each op, the values it reads for the last time: freed right after it runs, so a batch
     /// holds only the activations still needed rather than every intermediate.
     let dying: [[String]]
+    /// The ops in order, adjacent pairs fused (ExecutionPlan).
+    let steps: [Step]
 
     /// `packer` packs dense and masked linear weights once; share one between engines over the same base.
     public init(module: Module, weights: WeightStore, linear: [String: LinearWeight] = [:], threads: Int = 1,
@@ -48,6 +50,7 @@ public final class Engine {
         var dying = [[String]](repeating: [], count: module.ops.count)
         for (v, i) in last { dying[i].append(v) }
         self.dying = dying
+        self.steps = ExecutionPlan.steps(module)
         self.pool = pool
     }
 
@@ -56,25 +59,29 @@ public final class Engine {
     /// Runs the graph on a padded batch and returns its outputs by name.
     public func run(_ batch: Batch) throws -> Outputs {
         var state = ExecutionState(batch: batch)
-        for (i, op) in module.ops.enumerated() {
-            try execute(op, &state)
-            for v in dying[i] { state.values[v] = nil }
+        for step in steps {
+            switch step {
+            case .op(let i): try execute(module.ops[i], &state)
+            case .linearGelu(let l, let g): try linear(module.ops[l], gelu: true, result: module.ops[g], &state)
+            case .addLayerNorm(let a, let n): try addLayerNorm(module.ops[a], module.ops[n], &state)
+            }
+            for i in step.ops { for v in dying[i] { state.values[v] = nil } }
         }
         return Outputs(batch: batch, values: state.outputs)
     }
 
-    private func tensor(_ op: Op, _ i: Int) throws -> TensorBuffer {
+    fileprivate func tensor(_ op: Op, _ i: Int) throws -> TensorBuffer {
         guard i < op.operands.count, case .tensor(let name) = op.operands[i], let t = weights[name] else {
             throw BertError("\(op.kind.rawValue): operand \(i) is not a loaded tensor")
         }
         return t
     }
 
-    private func optionalTensor(_ op: Op, _ i: Int) throws -> TensorBuffer? {
+    fileprivate func optionalTensor(_ op: Op, _ i: Int) throws -> TensorBuffer? {
         i < op.operands.count ? try tensor(op, i) : nil
     }
 
-    private func value(_ op: Op, _ i: Int, _ state: ExecutionState) throws -> Activation {
+    fileprivate func value(_ op: Op, _ i: Int, _ state: ExecutionState) throws -> Activation {
         guard i < op.operands.count, case .value(let name) = op.operands[i], let v = state.values[name] else {
             throw BertError("\(op.kind.rawValue): operand \(i) is not a computed value")
         }
@@ -100,24 +107,9 @@ public final class Engine {
             }
             state.define(op, out)
         case .layerNorm:
-            let x = try value(op, 0, state), g = try tensor(op, 1), beta = try tensor(op, 2)
-            let eps = Float(op.attributes[attr: "eps"]?.doubleValue ?? 1e-12)
-            let n = x.shape.last ?? 0
-            let out = Activation(shape: x.shape)
-            try check(bk_layer_norm(x.pointer, nil, Int64(x.count / max(n, 1)), Int64(n), g.pointer, beta.pointer,
-                                    eps, out.pointer), "layer_norm")
-            state.define(op, out)
+            try layerNorm(op, x: try value(op, 0, state), residual: nil, &state)
         case .linear:
-            let x = try value(op, 0, state), bias = try optionalTensor(op, 2)
-            guard op.operands.count > 1, case .tensor(let name) = op.operands[1] else {
-                throw BertError("linear: operand 1 is not a tensor")
-            }
-            let w = try linear[name] ?? .dense(tensor(op, 1))
-            let k = x.shape.last ?? 0
-            let m = x.count / max(k, 1)
-            let out = Activation(shape: Array(x.shape.dropLast()) + [w.rows])
-            try w.apply(pool: pool.raw, x: x.pointer, m: m, k: k, bias: bias?.pointer, y: out.pointer)
-            state.define(op, out)
+            try linear(op, gelu: false, result: op, &state)
         case .attention:
             let q = try value(op, 0, state), k = try value(op, 1, state), v = try value(op, 2, state)
             let heads = op.attributes[attr: "heads"]?.intValue ?? 1
@@ -154,6 +146,41 @@ public final class Engine {
             let name = op.attributes[attr: "name"]?.stringValue ?? "output"
             state.outputs[name] = x
         }
+    }
+}
+
+extension Engine {
+    /// `op` (a linear), optionally with GELU applied to its output; the result is defined as `result`'s.
+    fileprivate func linear(_ op: Op, gelu: Bool, result: Op, _ state: inout ExecutionState) throws {
+        let x = try value(op, 0, state), bias = try optionalTensor(op, 2)
+        guard op.operands.count > 1, case .tensor(let name) = op.operands[1] else {
+            throw BertError("linear: operand 1 is not a tensor")
+        }
+        let w = try linear[name] ?? .dense(tensor(op, 1))
+        let k = x.shape.last ?? 0
+        let m = x.count / max(k, 1)
+        let out = Activation(shape: Array(x.shape.dropLast()) + [w.rows])
+        try w.apply(pool: pool.raw, x: x.pointer, m: m, k: k, bias: bias?.pointer, gelu: gelu, y: out.pointer)
+        state.define(result, out)
+    }
+
+    /// layer_norm(x + residual) (residual nil: of x) with `op`'s parameters.
+    fileprivate func layerNorm(_ op: Op, x: Activation, residual: Activation?, _ state: inout ExecutionState) throws {
+        let g = try tensor(op, 1), beta = try tensor(op, 2)
+        let eps = Float(op.attributes[attr: "eps"]?.doubleValue ?? 1e-12)
+        let n = x.shape.last ?? 0
+        if let residual, residual.shape != x.shape {
+            throw BertError("add: shapes \(x.shape) and \(residual.shape) differ")
+        }
+        let out = Activation(shape: x.shape)
+        try check(bk_layer_norm(x.pointer, residual?.pointer, Int64(x.count / max(n, 1)), Int64(n), g.pointer, beta.pointer,
+                                eps, out.pointer), "layer_norm")
+        state.define(op, out)
+    }
+
+    /// `norm`(`add`'s two inputs summed), without materialising the sum.
+    fileprivate func addLayerNorm(_ add: Op, _ norm: Op, _ state: inout ExecutionState) throws {
+        try layerNorm(norm, x: try value(add, 0, state), residual: try value(add, 1, state), &state)
     }
 }
 

@@ -55,8 +55,10 @@ public enum LinearWeight: @unchecked Sendable {
         }
     }
 
+    /// y = x W^T + bias, then GELU when `gelu` (fused into the packed GEMM, a separate pass otherwise).
     func apply(pool: OpaquePointer?, x: UnsafePointer<Float>, m: Int, k: Int, bias: UnsafePointer<Float>?,
-               y: UnsafeMutablePointer<Float>) throws {
+               gelu: Bool = false, y: UnsafeMutablePointer<Float>) throws {
+        let epilogue = gelu ? BK_EPILOGUE_GELU : BK_EPILOGUE_NONE
         switch self {
         case .dense(let w):
             try check(bk_linear(pool, x, Int64(m), Int64(k), w.pointer, Int64(w.shape[0]), bias, y), "linear")
@@ -70,14 +72,17 @@ public enum LinearWeight: @unchecked Sendable {
             }
         case .packed(let w):
             guard k == w.cols else { throw BertError("linear: input has \(k) features, weight expects \(w.cols)") }
-            try check(bk_linear_packed(pool, x, Int64(m), Int64(k), w.pointer, nil, Int64(w.rows), bias, y), "linear")
+            try check(bk_linear_packed(pool, x, Int64(m), Int64(k), w.pointer, nil, Int64(w.rows), bias, epilogue, y), "linear")
+            return
         case .packedMasked(let w, let keep):
             guard k == w.cols else { throw BertError("linear: input has \(k) features, weight expects \(w.cols)") }
             try keep.words.withUnsafeBufferPointer { kp in
-                try check(bk_linear_packed(pool, x, Int64(m), Int64(k), w.pointer, kp.baseAddress, Int64(w.rows), bias, y),
-                          "masked linear")
+                try check(bk_linear_packed(pool, x, Int64(m), Int64(k), w.pointer, kp.baseAddress, Int64(w.rows), bias,
+                                           epilogue, y), "masked linear")
             }
+            return
         }
+        if gelu { bk_gelu_erf(y, m * rows) }
     }
 }
 

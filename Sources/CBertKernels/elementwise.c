@@ -30,23 +30,27 @@ BK_TARGET_AVX2 __m256 _ZGVdN8v_tanhf(__m256);
 static BK_TARGET_AVX512 void gelu_avx512(float *x, size_t n) {
     size_t i = 0;
     const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f), s = _mm512_set1_ps(SQRT1_2);
-    for (; i + 16 <= n; i += 16) {
-        __m512 v = _mm512_loadu_ps(x + i);
+    for (; i < n; i += 16) {
+        /* The tail goes through the same vector function (masked), so an element's result does not depend on
+         * where it sits in the array (bk_linear_packed's fused GELU runs on column blocks). */
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
         __m512 e = _ZGVeN16v_erff(_mm512_mul_ps(v, s));
-        _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_mul_ps(v, half), _mm512_add_ps(one, e)));
+        _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_mul_ps(v, half), _mm512_add_ps(one, e)));
     }
-    gelu_portable(x, n, i);
 }
 
 static BK_TARGET_AVX2 void gelu_avx2(float *x, size_t n) {
     size_t i = 0;
     const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f), s = _mm256_set1_ps(SQRT1_2);
-    for (; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_loadu_ps(x + i);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (; i < n; i += 8) {
+        /* Masked tail through the same vector function, as gelu_avx512. */
+        __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i < 8 ? n - i : 8)), lanes);
+        __m256 v = _mm256_maskload_ps(x + i, m);
         __m256 e = _ZGVdN8v_erff(_mm256_mul_ps(v, s));
-        _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_mul_ps(v, half), _mm256_add_ps(one, e)));
+        _mm256_maskstore_ps(x + i, m, _mm256_mul_ps(_mm256_mul_ps(v, half), _mm256_add_ps(one, e)));
     }
-    gelu_portable(x, n, i);
 }
 
 static BK_TARGET_AVX512 void tanh_avx512(float *x, size_t n) {

@@ -178,16 +178,23 @@ typedef struct {
     float *y;
     int64_t m, k, n, panels, panels_per_task;
     packed_cols_fn fn;
+    int epilogue;
 } plin_job;
 
 static void plin_task(void *ctx, int64_t t) {
     plin_job *j = ctx;
     int64_t p0 = t * j->panels_per_task, p1 = p0 + j->panels_per_task < j->panels ? p0 + j->panels_per_task : j->panels;
     j->fn(j->xp, j->m, j->k, j->packed, j->keep, p0, p1, j->n, j->bias, j->y);
+    if (j->epilogue == BK_EPILOGUE_GELU) {
+        /* This task's columns, while they are still in cache. */
+        int64_t c0 = p0 * BK_PANEL, c1 = p1 * BK_PANEL < j->n ? p1 * BK_PANEL : j->n;
+        for (int64_t r = 0; r < j->m; r++) bk_gelu_erf(j->y + r * j->n + c0, (size_t)(c1 - c0));
+    }
 }
 
 bk_status bk_linear_packed(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *packed,
-                           const uint32_t *keep, int64_t n, const float *bias, float *y) {
+                           const uint32_t *keep, int64_t n, const float *bias, bk_epilogue epilogue, float *y) {
+    if (epilogue != BK_EPILOGUE_NONE && epilogue != BK_EPILOGUE_GELU) return BK_ERR_ARGUMENT;
     if (m < 0 || !x || !packed || !y || bk_packed_floats(k, n) == 0) return m == 0 ? BK_OK : BK_ERR_ARGUMENT;
     if (m == 0) return BK_OK;
     if (m > ((int64_t)1 << 40) / k || m > ((int64_t)1 << 40) / n) return BK_ERR_ARGUMENT;
@@ -212,7 +219,7 @@ bk_status bk_linear_packed(bk_pool *pool, const float *x, int64_t m, int64_t k, 
     int64_t panels = panels_of(n);
     int64_t tasks = big ? threads * 4 : 1;
     if (tasks > panels) tasks = panels;
-    plin_job j = {xp, packed, bias, keep, y, m, k, n, panels, (panels + tasks - 1) / tasks, fn};
+    plin_job j = {xp, packed, bias, keep, y, m, k, n, panels, (panels + tasks - 1) / tasks, fn, epilogue};
     bk_parallel_for(big ? pool : NULL, (panels + j.panels_per_task - 1) / j.panels_per_task, plin_task, &j);
     return BK_OK;
 }

@@ -55,14 +55,35 @@ final class PackedKernelTests: XCTestCase {
                     for (label, weights, keepMask, want) in runs {
                         var y = [Float](repeating: .nan, count: m * n)
                         let st = withAligned(weights) { wp in
-                            keepMask.map { km in bk_linear_packed(p, x, Int64(m), Int64(k), wp, km, Int64(n), b, &y) }
-                                ?? bk_linear_packed(p, x, Int64(m), Int64(k), wp, nil, Int64(n), b, &y)
+                            keepMask.map { km in bk_linear_packed(p, x, Int64(m), Int64(k), wp, km, Int64(n), b, BK_EPILOGUE_NONE, &y) }
+                                ?? bk_linear_packed(p, x, Int64(m), Int64(k), wp, nil, Int64(n), b, BK_EPILOGUE_NONE, &y)
                         }
                         XCTAssertEqual(st, BK_OK)
                         for i in 0..<(m * n) where !(abs(Double(y[i]) - want[i]) <= 1e-5 * max(norm[i], 1e-30)) {
                             XCTFail("\(isa) \(label) pool=\(p != nil) m=\(m) k=\(k) n=\(n) i=\(i): \(y[i]) vs \(want[i])"); return
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// The GELU epilogue equals bk_linear_packed followed by bk_gelu_erf, bit for bit, threaded or not.
+    func testGeluEpilogueEqualsSeparateGelu() {
+        let pool = bk_pool_create(2)
+        defer { bk_pool_destroy(pool) }
+        for (m, k, n) in [(7, 33, 50), (128, 384, 1536), (1, 5, 3)] {
+            let x = random(m * k), w = random(n * k), b = random(n)
+            let packed = pack(w, nil, k: k, n: n, pool: nil)
+            forEachISA { isa in
+                for p in [pool, nil] {
+                    var fused = [Float](repeating: .nan, count: m * n), separate = fused
+                    withAligned(packed) { wp in
+                        XCTAssertEqual(bk_linear_packed(p, x, Int64(m), Int64(k), wp, nil, Int64(n), b, BK_EPILOGUE_GELU, &fused), BK_OK)
+                        XCTAssertEqual(bk_linear_packed(p, x, Int64(m), Int64(k), wp, nil, Int64(n), b, BK_EPILOGUE_NONE, &separate), BK_OK)
+                    }
+                    bk_gelu_erf(&separate, separate.count)
+                    XCTAssertEqual(fused, separate, "\(isa) m=\(m) k=\(k) n=\(n) pool=\(p != nil)")
                 }
             }
         }
@@ -75,9 +96,10 @@ final class PackedKernelTests: XCTestCase {
         XCTAssertEqual(bk_packed_floats(3, 0), 0)
         XCTAssertEqual(bk_packed_mask_words(3, 33), 6)
         XCTAssertEqual(bk_pack_weights(nil, x, nil, 0, 2, &y), BK_ERR_ARGUMENT)
-        XCTAssertEqual(bk_linear_packed(nil, x, 2, 0, x, nil, 2, nil, &y), BK_ERR_ARGUMENT)
-        XCTAssertEqual(bk_linear_packed(nil, x, -1, 2, x, nil, 2, nil, &y), BK_ERR_ARGUMENT)
-        XCTAssertEqual(bk_linear_packed(nil, x, 0, 2, x, nil, 2, nil, &y), BK_OK)
+        XCTAssertEqual(bk_linear_packed(nil, x, 2, 0, x, nil, 2, nil, BK_EPILOGUE_NONE, &y), BK_ERR_ARGUMENT)
+        XCTAssertEqual(bk_linear_packed(nil, x, 1, 1, x, nil, 1, nil, bk_epilogue(rawValue: 7), &y), BK_ERR_ARGUMENT)
+        XCTAssertEqual(bk_linear_packed(nil, x, -1, 2, x, nil, 2, nil, BK_EPILOGUE_NONE, &y), BK_ERR_ARGUMENT)
+        XCTAssertEqual(bk_linear_packed(nil, x, 0, 2, x, nil, 2, nil, BK_EPILOGUE_NONE, &y), BK_OK)
     }
 
     private func withAligned<R>(_ a: [Float], _ body: (UnsafePointer<Float>) -> R) -> R {

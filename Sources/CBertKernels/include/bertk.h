@@ -101,10 +101,12 @@ bk_status bk_pack_weights(bk_pool *pool, const float *w, const uint64_t *zeroed_
 int64_t bk_packed_mask_words(int64_t k, int64_t n);
 /* A masked task's mask in panel order: bit j of keep[p*K + k] set = entry (32p + j, k) is kept (not zeroed, and < N). */
 bk_status bk_pack_mask(bk_pool *pool, const uint64_t *zeroed_bits, int64_t k, int64_t n, uint32_t *keep);
-/* y[M,N] = x[M,K] * W^T + bias with W from bk_pack_weights; keep: NULL, or a bk_pack_mask mask applied on the fly
- * (a masked task over the base's packed weights). x is packed once per call into per-thread scratch. */
+/* What bk_linear_packed applies to its output while it is in cache. */
+typedef enum bk_epilogue { BK_EPILOGUE_NONE = 0, BK_EPILOGUE_GELU = 1 /* bk_gelu_erf */ } bk_epilogue;
+/* y[M,N] = epilogue(x[M,K] * W^T + bias) with W from bk_pack_weights; keep: NULL, or a bk_pack_mask mask applied on the
+ * fly (a masked task over the base's packed weights). x is packed once per call into per-thread scratch. */
 bk_status bk_linear_packed(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *packed,
-                           const uint32_t *keep, int64_t n, const float *bias, float *y);
+                           const uint32_t *keep, int64_t n, const float *bias, bk_epilogue epilogue, float *y);
 
 /* ---- Hashing ---- */
 
