@@ -9,8 +9,9 @@ public final class Artifact: @unchecked Sendable {
     public let contents: ArtifactContents
     /// The dense tensors, by name (shared tensors come from the base and are not here).
     public let weights: WeightStore
-    /// Tensors stored encoded (storage mask, csr or delta), decoded and validated; CSR views point into the map.
-    public let encoded: [String: EncodedTensor]
+    /// Tensors stored encoded (storage mask, csr or delta), validated in place at load; decoded by
+    /// `encodedTensor(named:)`.
+    let encodedBlobs: [String: EncodedBlob]
     public let fileSize: Int
     /// The sections in table order (for `bertc dump`).
     public let sections: [(kind: String, offset: Int, size: Int)]
@@ -134,7 +135,7 @@ public final class Artifact: @unchecked Sendable {
         // Tensor table against the IR's declarations and the DATA section.
         let dataRange = found[.data] ?? 0..<0
         let store = WeightStore()
-        var encodedTensors: [String: EncodedTensor] = [:]
+        var encodedTensors: [String: EncodedBlob] = [:]
         var offsets: [String: Int] = [:]
         var byteCounts: [String: Int] = [:]
         var spans: [(Range<Int>, String)] = []
@@ -209,7 +210,10 @@ public final class Artifact: @unchecked Sendable {
             } else {
                 let blob = map.bytes(off..<(off + bytes))
                 do {
-                    encodedTensors[name] = try EncodedTensor.decode(encoding: enc, blob: blob, shape: shape, file: path)
+                    // Checked in place: nothing is allocated from the declared shape here (a mask's
+                    // bitmap is only built by `encodedTensor(named:)`, once a base tensor vouches for it).
+                    try EncodedTensor.validate(encoding: enc, blob: blob, shape: shape, file: path)
+                    encodedTensors[name] = EncodedBlob(encoding: enc, bytes: blob, shape: shape)
                 } catch let e as BertError {
                     throw fault("tensor \(shown): \(e.message)")
                 }
@@ -225,10 +229,34 @@ public final class Artifact: @unchecked Sendable {
         }
 
         weights = store
-        encoded = encodedTensors
+        encodedBlobs = encodedTensors
         tensorOffsets = offsets
         tensorByteCounts = byteCounts
         contents = ArtifactContents(module: module, metadata: meta.metadata, vocab: vocab, base: meta.base,
                                     statistics: meta.statistics ?? [])
+    }
+}
+
+extension Artifact {
+    /// The bytes of one encoded tensor in the map, already validated.
+    struct EncodedBlob {
+        var encoding: UInt8
+        var bytes: UnsafeRawBufferPointer
+        var shape: [Int]
+    }
+
+    /// Names of the tensors stored encoded (mask, csr or delta).
+    public var encodedNames: [String] { encodedBlobs.keys.sorted() }
+
+    /// The decoded form of an encoded tensor (nil when `name` is not stored encoded). Masks and deltas
+    /// allocate a bitmap of the tensor's entry count: callers with a base decode after checking that
+    /// the base holds a tensor of that shape. CSR views point into the map.
+    public func encodedTensor(named name: String) throws -> EncodedTensor? {
+        guard let b = encodedBlobs[name] else { return nil }
+        do {
+            return try EncodedTensor.decode(encoding: b.encoding, blob: b.bytes, shape: b.shape, file: path)
+        } catch let e as BertError {
+            throw BertError(path, "tensor \(oneLine(name)): \(e.message)")
+        }
     }
 }

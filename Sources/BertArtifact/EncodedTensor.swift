@@ -10,6 +10,21 @@ public enum EncodedTensor: @unchecked Sendable {
     /// The base's tensor with these positions changed to these values.
     case delta(SparseDelta)
 
+    /// Checks a blob as `decode` does, without allocating from the shape (CSR views are checked in place).
+    static func validate(encoding: UInt8, blob: UnsafeRawBufferPointer, shape: [Int], file: String) throws {
+        let count = shape.reduce(1, *)
+        switch encoding {
+        case ArtifactFormat.encodingMask:
+            try MaskEncoding.validate(blob, count: count, file: file)
+        case ArtifactFormat.encodingCSR:
+            _ = try decode(encoding: encoding, blob: blob, shape: shape, file: file)
+        case ArtifactFormat.encodingDelta:
+            try SparseDelta.validate(bytes: blob, count: count, file: file)
+        default:
+            throw BertError(file, "unknown encoding \(encoding)")
+        }
+    }
+
     static func decode(encoding: UInt8, blob: UnsafeRawBufferPointer, shape: [Int], file: String) throws -> EncodedTensor {
         let count = shape.reduce(1, *)
         switch encoding {

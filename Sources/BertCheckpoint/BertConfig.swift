@@ -17,8 +17,14 @@ public struct BertConfig: Hashable, Sendable {
     public var layerNormEps: Double
     /// Number of classifier labels (classifiers only; 0 for encoders).
     public var numLabels: Int
-    /// Label names by index (classifiers only).
-    public var id2label: [String]?
+    /// Label names the config gives (`id2label`); nil when it gives none.
+    public var labelNames: [String]?
+    /// Label names by index (classifiers only): the config's, else LABEL_0 ... LABEL_{n-1}. Made on use,
+    /// so a config's num_labels allocates nothing before the classifier weight has confirmed it.
+    public var id2label: [String]? {
+        get { isClassifier ? (labelNames ?? (0..<numLabels).map { "LABEL_\($0)" }) : nil }
+        set { labelNames = newValue }
+    }
     /// `problem_type` as given. Only single-label logits are computed; for
     /// "multi_label_classification" the runtime's softmax is not the model's sigmoid (the logits are exact).
     public var problemType: String?
@@ -36,7 +42,7 @@ public struct BertConfig: Hashable, Sendable {
         self.numAttentionHeads = numAttentionHeads; self.intermediateSize = intermediateSize
         self.maxPositionEmbeddings = maxPositionEmbeddings; self.typeVocabSize = typeVocabSize
         self.vocabSize = vocabSize; self.layerNormEps = layerNormEps; self.numLabels = numLabels
-        self.id2label = id2label; self.problemType = problemType
+        self.labelNames = id2label; self.problemType = problemType
     }
 
     /// Reads and validates a config.json.
@@ -131,7 +137,6 @@ public struct BertConfig: Hashable, Sendable {
             } else {
                 numLabels = labels?.count ?? 2
             }
-            if labels == nil { labels = (0..<numLabels).map { "LABEL_\($0)" } }
         }
         let problem = try j.string("problem_type")
         return BertConfig(architecture: architecture, hiddenSize: hidden, numHiddenLayers: layers,

@@ -57,10 +57,7 @@ public enum CheckpointLoader {
 
         let config = try tf == nil ? BertConfig.load(path: cfgPath) : TFConfig.load(path: cfgPath, indexPath: weightsPath)
         let vocabPath = SideFiles.join(sideDir, "vocab.txt")
-        let vocab = try SideFiles.vocab(path: vocabPath)
-        guard vocab.count <= config.vocabSize else {
-            throw BertError(vocabPath, "\(vocab.count) tokens exceed vocab_size \(config.vocabSize) of the config")
-        }
+        guard FileManager.default.fileExists(atPath: vocabPath) else { throw BertError(vocabPath, "vocabulary file is missing") }
         let tok = try SideFiles.tokenizerSettings(dir: sideDir)
         let pipeline = try SideFiles.sentencePipeline(dir: sideDir)
 
@@ -69,6 +66,9 @@ public enum CheckpointLoader {
         try MaskTensors.apply(to: &raw, file: weightsPath, threshold: maskThreshold)
         let name = moduleName(isDir.boolValue ? path : modelDir)
         let (module, store) = try Lowering.lower(config: config, tensors: raw, name: name, weightsPath: weightsPath)
+        // Read after lowering: vocab_size is then vouched for by the word embeddings' real bytes, and
+        // the vocabulary's line count is checked against it before any token string is made.
+        let vocab = try SideFiles.vocab(path: vocabPath, maxTokens: config.vocabSize)
 
         let meta = ModelMetadata(architecture: config.architecture,
                                  id2label: config.isClassifier ? config.id2label : nil,

@@ -111,14 +111,22 @@ public enum SideFiles {
     }
 
     /// vocab.txt: one token per line (a trailing newline ends the last line; `\r` is stripped).
-    public static func vocab(path: String) throws -> [String] {
+    /// More than `maxTokens` lines is an error, found before any token string is made.
+    public static func vocab(path: String, maxTokens: Int = Int.max) throws -> [String] {
         guard FileManager.default.fileExists(atPath: path) else { throw BertError(path, "vocabulary file is missing") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw BertError(path, "cannot read file")
         }
+        var newlines = 0
+        data.withUnsafeBytes { b in for x in b where x == 0x0A { newlines += 1 } }
+        let lineCount = newlines + (data.last == 0x0A || data.isEmpty ? 0 : 1)
+        guard lineCount <= maxTokens else {
+            throw BertError(path, "\(lineCount) tokens exceed vocab_size \(maxTokens) of the config")
+        }
         // Split on the byte 0x0A (Swift treats "\r\n" as one Character), then drop trailing CRs.
         var lines: [String] = []
+        lines.reserveCapacity(lineCount)
         for var bytes in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
             while bytes.last == 0x0D { bytes = bytes.dropLast() }
             guard let s = String(bytes: bytes, encoding: .utf8) else {

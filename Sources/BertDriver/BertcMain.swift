@@ -1,4 +1,4 @@
-/// `bertc`: the compiler driver. Subcommands: compile, dump.
+/// `bertc`: the compiler driver. Subcommands: compile, dump, analyze.
 public enum BertcMain {
     static let overview = """
     OVERVIEW: bertc compiles fine-tuned or masked BERT checkpoints into compact artifacts.
@@ -8,6 +8,7 @@ public enum BertcMain {
     SUBCOMMANDS:
       compile   Compile a checkpoint to an artifact (bertc compile MODEL [--base BASE] -o task.bin)
       dump      Print the IR of a checkpoint or artifact with each tensor's storage and size
+      analyze   Measure how far a fine-tuned checkpoint moved from its base (bertc analyze MODEL --base BASE)
 
       See 'bertc <subcommand> --help' for the options of each.
 
@@ -23,6 +24,7 @@ public enum BertcMain {
         switch sub {
         case "compile": return Console.exitCode(tool: "bertc") { try CompileCommand.run(rest) }
         case "dump": return Console.exitCode(tool: "bertc") { try DumpCommand.run(rest) }
+        case "analyze": return Console.exitCode(tool: "bertc") { try AnalyzeCommand.run(rest) }
         case "help": Console.out(overview); return 0
         default:
             Console.err("bertc: error: unknown subcommand '\(sub)' (see 'bertc --help')\n")

@@ -14,6 +14,7 @@ enum CompileCommand {
             OptionSpec(["--print-after-all"], help: "Print the IR after every pass to stderr."),
             OptionSpec(["--stats"], help: "Print pass statistics to stderr."),
             OptionSpec(["--mask-threshold"], value: "x", help: "Movement pruning: keep entries whose mask_scores exceed x (default 0)."),
+            OptionSpec(["--allow-nonfinite"], help: "Compile even when weights hold NaN or Inf (refused by default, naming the tensors)."),
         ],
         discussion: "MODEL is a Hugging Face folder (config.json, model.safetensors or a sharded index, vocab.txt) or a .safetensors file.")
 
@@ -37,7 +38,8 @@ enum CompileCommand {
             printAfterAll: a.flag("--print-after-all") ? { pass, ir in
                 Console.err("// *** IR Dump After \(pass) ***\n\(ir)\n")
             } : nil,
-            statistics: a.flag("--stats") ? { Console.err($0) } : nil, maskThreshold: maskThreshold)
+            statistics: a.flag("--stats") ? { Console.err($0) } : nil, maskThreshold: maskThreshold,
+            allowNonFinite: a.flag("--allow-nonfinite"))
         if let skipped = summary.skipped { Console.err("bertc: note: \(summary.output): \(skipped)\n") }
         Console.out(summary.line + "\n")
     }

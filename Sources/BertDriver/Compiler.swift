@@ -28,8 +28,10 @@ public enum Compiler {
                                pipeline: String = defaultPipeline, output: String,
                                printAfterAll: ((String, String) -> Void)? = nil,
                                statistics: ((String) -> Void)? = nil,
-                               maskThreshold: Float = 0.0) throws -> CompileSummary {
+                               maskThreshold: Float = 0.0, allowNonFinite: Bool = false) throws -> CompileSummary {
         let model = try CheckpointLoader.load(path: modelPath, configPath: config, maskThreshold: maskThreshold)
+        // NaN or Inf weights are refused by tensor name before anything else runs.
+        if !allowNonFinite { try NonFiniteScan.check(model.weights, file: modelPath) }
         let base = try basePath.map { try CheckpointLoader.load(path: $0) }
         let context = PassContext(module: model.module, weights: model.weights, base: base?.weights, file: modelPath)
         try PassPipeline(parsing: pipeline, verifyEach: true).run(context, printAfterAll: printAfterAll)

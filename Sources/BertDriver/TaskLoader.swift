@@ -29,9 +29,9 @@ struct LoadedTask {
             }
             base = loaded
         }
-        let (weights, linear) = try WeightResolver(artifact: artifact, base: base?.weights).resolve()
-        // The graph drives kernel sizes: check it against the weights it will run on.
+        // The graph drives kernel sizes: verify it before any weight is expanded from it.
         try Verifier.verify(contents.module, weights: nil, file: path)
+        let (weights, linear) = try WeightResolver(artifact: artifact, base: base?.weights).resolve()
         guard let vocab = contents.vocab ?? base?.vocab else { throw BertError(path, "no vocabulary (and no base)") }
         let m = contents.metadata
         let tokenizer = try WordPieceTokenizer(

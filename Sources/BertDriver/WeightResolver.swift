@@ -15,13 +15,15 @@ struct WeightResolver {
         var linear: [String: LinearWeight] = [:]
         for decl in artifact.contents.module.tensors {
             if decl.compute == .masked {
-                guard decl.storage == .mask, case .mask(let zeroed)? = artifact.encoded[decl.name] else {
+                guard decl.storage == .mask else {
                     throw BertError(path, "tensor @\(decl.name): compute masked needs storage mask")
                 }
-                linear[decl.name] = .masked(base: try baseTensor(decl), zeroed: zeroed)
+                let base = try baseTensor(decl)  // before decoding: the base vouches for the mask's size
+                guard case .mask(let zeroed)? = try artifact.encodedTensor(named: decl.name) else { throw missing(decl) }
+                linear[decl.name] = .masked(base: base, zeroed: zeroed)
                 continue
             }
-            if decl.compute == .csr, decl.storage == .csr, case .csr(let view)? = artifact.encoded[decl.name] {
+            if decl.compute == .csr, decl.storage == .csr, case .csr(let view)? = try artifact.encodedTensor(named: decl.name) {
                 linear[decl.name] = .csr(view, rows: decl.shape[0], cols: decl.shape[1], owner: artifact)
                 continue
             }
@@ -45,14 +47,16 @@ struct WeightResolver {
         case .shared:
             return try baseTensor(decl)
         case .mask:
-            guard case .mask(let zeroed)? = artifact.encoded[decl.name] else { throw missing(decl) }
-            return TensorBuffer(shape: decl.shape, values: Materialize.applyMask(base: try baseTensor(decl).buffer, zeroed: zeroed))
+            let base = try baseTensor(decl)
+            guard case .mask(let zeroed)? = try artifact.encodedTensor(named: decl.name) else { throw missing(decl) }
+            return TensorBuffer(shape: decl.shape, values: Materialize.applyMask(base: base.buffer, zeroed: zeroed))
         case .csr:
-            guard case .csr(let view)? = artifact.encoded[decl.name] else { throw missing(decl) }
+            guard case .csr(let view)? = try artifact.encodedTensor(named: decl.name) else { throw missing(decl) }
             return TensorBuffer(shape: decl.shape, values: view.toDense())
         case .delta:
-            guard case .delta(let d)? = artifact.encoded[decl.name] else { throw missing(decl) }
-            return TensorBuffer(shape: decl.shape, values: d.apply(to: try baseTensor(decl).buffer))
+            let base = try baseTensor(decl)
+            guard case .delta(let d)? = try artifact.encodedTensor(named: decl.name) else { throw missing(decl) }
+            return TensorBuffer(shape: decl.shape, values: d.apply(to: base.buffer))
         }
     }
 

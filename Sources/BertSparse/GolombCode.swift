@@ -74,29 +74,43 @@ enum GolombCode {
     /// (set bits = decoded positions). Returns the words and the byte offset just past the payload.
     static func decode(_ buf: UnsafeRawBufferPointer, start: Int, n: Int, k: Int, m: Int,
                        fail: (String) -> BertError) throws -> (words: [UInt64], end: Int) {
-        let pr = Params(m)
         var words = [UInt64](repeating: 0, count: Bitmap.wordCount(n))
+        let end = try words.withUnsafeMutableBufferPointer { w in
+            try walk(buf, start: start, n: n, k: k, m: m, fail: fail, into: w)
+        }
+        return (words, end)
+    }
+
+    /// Checks a payload as `decode` does without allocating (memory does not depend on `n`);
+    /// returns the byte offset just past the payload.
+    static func validate(_ buf: UnsafeRawBufferPointer, start: Int, n: Int, k: Int, m: Int,
+                         fail: (String) -> BertError) throws -> Int {
+        try walk(buf, start: start, n: n, k: k, m: m, fail: fail, into: nil)
+    }
+
+    /// Reads the `k` codes, checking every position against `n`; sets the bits in `w` when given.
+    private static func walk(_ buf: UnsafeRawBufferPointer, start: Int, n: Int, k: Int, m: Int,
+                             fail: (String) -> BertError, into w: UnsafeMutableBufferPointer<UInt64>?) throws -> Int {
+        let pr = Params(m)
         var r = BitReader(buf, startByte: start)
         var prev = -1
-        try words.withUnsafeMutableBufferPointer { w in
-            for i in 0..<k {
-                // Positions left for this and later entries bound the quotient.
-                let room = n - 1 - prev - (k - 1 - i)   // the largest gap still possible + 1
-                guard room > 0, let q = r.unary(limit: (room - 1) / pr.m) else {
-                    throw fail("Golomb payload for position \(i) of \(k) is truncated or runs past \(n) entries")
-                }
-                var rem = 0
-                if pr.b > 0 {
-                    let v = Int(r.read(pr.b - 1))
-                    if v < pr.u { rem = v } else { rem = (v << 1 | Int(r.read(1))) - pr.u }
-                }
-                guard !r.overran else { throw fail("Golomb payload truncated at position \(i) of \(k)") }
-                let g = q * pr.m + rem
-                guard g < room else { throw fail("position \(i) of \(k) lies past \(n) entries") }
-                let p = prev + 1 + g
-                w[p >> 6] |= 1 << UInt64(p & 63)
-                prev = p
+        for i in 0..<k {
+            // Positions left for this and later entries bound the quotient.
+            let room = n - 1 - prev - (k - 1 - i)   // the largest gap still possible + 1
+            guard room > 0, let q = r.unary(limit: (room - 1) / pr.m) else {
+                throw fail("Golomb payload for position \(i) of \(k) is truncated or runs past \(n) entries")
             }
+            var rem = 0
+            if pr.b > 0 {
+                let v = Int(r.read(pr.b - 1))
+                if v < pr.u { rem = v } else { rem = (v << 1 | Int(r.read(1))) - pr.u }
+            }
+            guard !r.overran else { throw fail("Golomb payload truncated at position \(i) of \(k)") }
+            let g = q * pr.m + rem
+            guard g < room else { throw fail("position \(i) of \(k) lies past \(n) entries") }
+            let p = prev + 1 + g
+            if let w { w[p >> 6] |= 1 << UInt64(p & 63) }
+            prev = p
         }
         // Padding bits of the last byte must be zero.
         let endByte = (r.bit + 7) >> 3
@@ -104,7 +118,7 @@ enum GolombCode {
             let last = buf[endByte - 1]
             if last >> UInt8(r.bit & 7) != 0 { throw fail("nonzero padding bits after the Golomb payload") }
         }
-        return (words, endByte)
+        return endByte
     }
 
     @inline(__always)

@@ -62,24 +62,78 @@ public enum MaskEncoding {
         return mask
     }
 
-    /// Decodes an encoding at the start of `bytes`; returns the mask and the number of bytes it used.
-    public static func decodePrefix(_ bytes: UnsafeRawBufferPointer, count n: Int,
-                                    file: String) throws -> (mask: Bitmap, byteCount: Int) {
-        var r = ByteReader(bytes, file: file, what: "mask encoding")
+    /// The fixed part of an encoding, read and checked against the tensor's entry count `n`.
+    struct Header {
+        var tag: UInt8
+        var set: Int
+        /// Golomb parameter (tags 1 and 2).
+        var m: Int
+        /// Where the payload starts.
+        var payload: Int
+    }
+
+    static func header(_ r: inout ByteReader, count n: Int) throws -> Header {
         let tag = try r.u8("tag")
         guard tag <= tagGolombComplement else { throw r.fail("unknown tag \(tag)") }
         let storedN = try r.varint("entry count")
         guard storedN == n else { throw r.fail("stores \(storedN) entries but the tensor has \(n)") }
         let k = try r.varint("set count")
         guard k <= n else { throw r.fail("\(k) set entries out of \(n)") }
-
         if tag == tagBitmap {
             let payload = (n + 7) / 8
             guard r.remaining >= payload else {
                 throw r.fail("bitmap needs \(payload) bytes but \(r.remaining) remain")
             }
+            return Header(tag: tag, set: k, m: 0, payload: r.offset)
+        }
+        let m = try r.varint("Golomb parameter")
+        guard m >= 1 && m <= GolombCode.maxM else { throw r.fail("Golomb parameter \(m) out of range") }
+        return Header(tag: tag, set: k, m: m, payload: r.offset)
+    }
+
+    /// Checks an encoding at the start of `bytes` exactly as `decodePrefix` does, in place: memory use
+    /// does not depend on the declared entry count, so untrusted files are validated before any
+    /// bitmap is allocated. Returns the number of set entries and of bytes used.
+    public static func validatePrefix(_ bytes: UnsafeRawBufferPointer, count n: Int,
+                                      file: String) throws -> (setCount: Int, byteCount: Int) {
+        var r = ByteReader(bytes, file: file, what: "mask encoding")
+        let h = try header(&r, count: n)
+        if h.tag == tagBitmap {
+            let payload = (n + 7) / 8
+            var ones = 0
+            var i = 0
+            while i + 8 <= payload {
+                ones += bytes.loadUnaligned(fromByteOffset: h.payload + i, as: UInt64.self).nonzeroBitCount
+                i += 8
+            }
+            while i < payload { ones += bytes[h.payload + i].nonzeroBitCount; i += 1 }
+            if n & 7 != 0, bytes[h.payload + payload - 1] >> UInt8(n & 7) != 0 { throw r.fail("bits set past entry \(n)") }
+            guard ones == h.set else { throw r.fail("bitmap has \(ones) set bits but declares \(h.set)") }
+            return (h.set, h.payload + payload)
+        }
+        let coded = h.tag == tagGolombComplement ? n - h.set : h.set
+        let end = try GolombCode.validate(bytes, start: h.payload, n: n, k: coded, m: h.m, fail: r.fail)
+        return (h.set, end)
+    }
+
+    /// `validatePrefix` for an encoding that must fill `bytes` exactly.
+    public static func validate(_ bytes: UnsafeRawBufferPointer, count n: Int, file: String) throws {
+        let (_, end) = try validatePrefix(bytes, count: n, file: file)
+        guard end == bytes.count else {
+            throw BertError(file, "mask encoding: \(bytes.count - end) trailing bytes after the mask")
+        }
+    }
+
+    /// Decodes an encoding at the start of `bytes`; returns the mask and the number of bytes it used.
+    public static func decodePrefix(_ bytes: UnsafeRawBufferPointer, count n: Int,
+                                    file: String) throws -> (mask: Bitmap, byteCount: Int) {
+        var r = ByteReader(bytes, file: file, what: "mask encoding")
+        let h = try header(&r, count: n)
+        let k = h.set
+        if h.tag == tagBitmap {
+            let payload = (n + 7) / 8
             var words = [UInt64](repeating: 0, count: Bitmap.wordCount(n))
-            let start = r.offset
+            let start = h.payload
             words.withUnsafeMutableBufferPointer { w in
                 for wi in 0..<w.count {
                     let b0 = start + wi * 8
@@ -101,11 +155,9 @@ public enum MaskEncoding {
             return (mask, start + payload)
         }
 
-        let m = try r.varint("Golomb parameter")
-        guard m >= 1 && m <= GolombCode.maxM else { throw r.fail("Golomb parameter \(m) out of range") }
-        let invert = tag == tagGolombComplement
+        let invert = h.tag == tagGolombComplement
         let coded = invert ? n - k : k
-        let (words, end) = try GolombCode.decode(bytes, start: r.offset, n: n, k: coded, m: m, fail: r.fail)
+        let (words, end) = try GolombCode.decode(bytes, start: h.payload, n: n, k: coded, m: h.m, fail: r.fail)
         let decoded = Bitmap(n: n, trustedWords: words)
         return (invert ? decoded.complement : decoded, end)
     }

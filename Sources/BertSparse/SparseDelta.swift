@@ -56,6 +56,17 @@ public struct SparseDelta: Sendable {
         return w.bytes
     }
 
+    /// Checks a blob as `init(bytes:count:file:)` does, in place (memory use does not depend on `n`).
+    public static func validate(bytes: UnsafeRawBufferPointer, count n: Int, file: String) throws {
+        let (k, used) = try MaskEncoding.validatePrefix(bytes, count: n, file: file)
+        var r = ByteReader(bytes, file: file, what: "sparse delta")
+        r.offset = used
+        try r.skipPadding(to: 4, "values")
+        guard r.remaining == k * 4 else {
+            throw r.fail("\(k) changed entries need \(k * 4) value bytes but \(r.remaining) remain")
+        }
+    }
+
     /// Decodes a blob for a tensor of `n` entries (n from the tensor's shape).
     public init(bytes: UnsafeRawBufferPointer, count n: Int, file: String) throws {
         let (mask, used) = try MaskEncoding.decodePrefix(bytes, count: n, file: file)

@@ -5,4 +5,5 @@ import Glibc
 import Darwin
 #endif
 
+Interrupts.install()
 exit(BertcMain.run(Array(CommandLine.arguments.dropFirst())))

@@ -1,7 +1,11 @@
 /// A read-only zip archive (PKWARE APPNOTE): the end-of-central-directory record (searched backwards
 /// within the last 64 KiB + 22 bytes), the zip64 locator and end record, central-directory entries
 /// (with the zip64 extra field), local headers, and stored (0) or deflated (8) entry data whose CRC-32
-/// is verified. Every count, offset and size is checked against the file size before use.
+/// is verified. Every count, offset and size is checked against the file size before use. Memory: a
+/// deflated entry may declare at most `maxDeflateRatio` times its compressed size, inflating grows
+/// with the real output, and entries may not overlap (each local header, name and compressed data
+/// own their bytes), so everything inflated totals at most 1032 bytes per byte of the file (the
+/// ratio deflate itself cannot exceed: a 258-byte match coded in 2 bits), never a declared count.
 import BertIR
 import Foundation
 
@@ -35,6 +39,8 @@ struct ZipData {
 }
 
 final class ZipArchive: @unchecked Sendable {
+    /// Deflate cannot expand beyond 1032:1 (plus a few bytes of block headers).
+    static let maxDeflateRatio = 1032
     let path: String
     let map: MappedFile
     let entries: [ZipEntry]
@@ -153,11 +159,20 @@ final class ZipArchive: @unchecked Sendable {
             if method == 0 && csize != usize {
                 throw BertError(path, "entry '\(name)': stored entry has compressed size \(csize) but size \(usize)")
             }
+            if method == 8 && usize > csize * Self.maxDeflateRatio + 1024 {
+                throw BertError(path, "entry '\(name)': \(csize) deflated bytes cannot hold \(usize) bytes (deflate expands at most \(Self.maxDeflateRatio)x)")
+            }
             guard index[name] == nil else { throw BertError(path, "entry '\(name)' appears twice") }
             index[name] = entries.count
             entries.append(ZipEntry(name: name, method: method, flags: flags, crc: crc, compressedSize: csize,
                                     uncompressedSize: usize, localHeaderOffset: local))
             q = next
+        }
+        // Entries may not overlap: each needs its local header, name and compressed bytes to itself.
+        let byOffset = entries.sorted { $0.localHeaderOffset < $1.localHeaderOffset }
+        for (a, b) in zip(byOffset, byOffset.dropFirst())
+        where a.localHeaderOffset + 30 + a.name.utf8.count + a.compressedSize > b.localHeaderOffset {
+            throw BertError(path, "entry '\(b.name)' at offset \(b.localHeaderOffset) overlaps entry '\(a.name)' (overlapping entries are a zip-bomb trick)")
         }
         self.entries = entries
         self.index = index

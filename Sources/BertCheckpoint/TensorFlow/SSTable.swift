@@ -5,7 +5,9 @@
 /// type (only 0, uncompressed, is accepted) and the masked CRC32C of the block and type byte.
 /// A block holds entries (varints shared key length, unshared key length, value length; the unshared
 /// key bytes; the value) then a uint32 restart array and its uint32 count. Every handle, length and
-/// count is checked against the file size before it is used.
+/// count is checked against the file size before it is used; data blocks may not overlap (each is
+/// copied once) and the keys they expand to are capped (`maxKeyBytes`, `maxExpandedKeyBytes`), so a
+/// hostile table cannot make the reader allocate more than a small multiple of its size.
 import BertIR
 import CBertKernels
 
@@ -23,6 +25,11 @@ enum MaskedCRC {
 struct SSTable {
     static let magic: UInt64 = 0xdb47_7524_8b80_fb57
     static let footerSize = 48
+    /// Longest key (a tensor name) accepted.
+    static let maxKeyBytes = 1 << 16
+    /// Prefix compression lets a block expand to longer keys than it stores: the expanded keys of a
+    /// table may total at most 16 bytes per file byte (real TensorFlow indexes expand about 3x).
+    static func maxExpandedKeyBytes(fileSize: Int) -> Int { 16 * fileSize + (1 << 16) }
 
     let path: String
     /// Keys (raw bytes) and values, in the table's (strictly increasing) key order.
@@ -55,16 +62,20 @@ struct SSTable {
         let index = try handle("index block")
         let indexBlock = try Self.readBlock(map, index, path: path, what: "index block")
         var all: [(key: [UInt8], value: ArraySlice<UInt8>)] = []
-        var seen = Set<Int>()
-        for (n, entry) in try Self.parseBlock(indexBlock, path: path, what: "index block").enumerated() {
+        var keyBudget = Self.maxExpandedKeyBytes(fileSize: size)
+        var nextFree = 0  // data blocks come in file order and do not overlap
+        for (n, entry) in try Self.parseBlock(indexBlock, path: path, what: "index block", keyBudget: &keyBudget).enumerated() {
             guard let (off, p1) = ProtoReader.varint(entry.value, at: entry.value.startIndex),
                   let (len, _) = ProtoReader.varint(entry.value, at: p1) else {
                 throw BertError(path, "index block entry \(n): malformed block handle")
             }
             let h = try Self.checkHandle(off, len, limit: limit, path: path, what: "data block \(n)")
-            guard seen.insert(h.0).inserted else { throw BertError(path, "data block \(n) is listed twice in the index") }
+            guard h.0 >= nextFree else {
+                throw BertError(path, "data block \(n) at offset \(h.0) overlaps the block before it (which ends at \(nextFree))")
+            }
+            nextFree = h.0 + h.1 + 5
             let block = try Self.readBlock(map, h, path: path, what: "data block \(n)")
-            for e in try Self.parseBlock(block, path: path, what: "data block \(n)") {
+            for e in try Self.parseBlock(block, path: path, what: "data block \(n)", keyBudget: &keyBudget) {
                 if let last = all.last, !last.key.lexicographicallyPrecedes(e.key) {
                     throw BertError(path, "data block \(n): keys are not in increasing order")
                 }
@@ -100,8 +111,16 @@ struct SSTable {
         return [UInt8](map.bytes(off..<(off + len)))
     }
 
-    /// The entries of one block, keys expanded from their shared prefixes.
+    /// The entries of one block on its own (its keys may expand to 16 bytes per block byte).
     static func parseBlock(_ b: [UInt8], path: String, what: String) throws -> [(key: [UInt8], value: ArraySlice<UInt8>)] {
+        var budget = maxExpandedKeyBytes(fileSize: b.count)
+        return try parseBlock(b, path: path, what: what, keyBudget: &budget)
+    }
+
+    /// The entries of one block, keys expanded from their shared prefixes; the expanded key bytes are
+    /// taken from `keyBudget`, and running out of it is an error.
+    static func parseBlock(_ b: [UInt8], path: String, what: String,
+                           keyBudget: inout Int) throws -> [(key: [UInt8], value: ArraySlice<UInt8>)] {
         let n = b.count
         guard n >= 4 else { throw BertError(path, "\(what): \(n) bytes is too small for a block") }
         let restarts = Int(UInt32(b[n - 4]) | UInt32(b[n - 3]) << 8 | UInt32(b[n - 2]) << 16 | UInt32(b[n - 1]) << 24)
@@ -124,6 +143,13 @@ struct SSTable {
             }
             guard unshared <= UInt64(end - p3), vlen <= UInt64(end - p3) - unshared else {
                 throw BertError(path, "\(what): entry at byte \(p) runs past the end of the block")
+            }
+            guard shared + unshared <= UInt64(Self.maxKeyBytes) else {
+                throw BertError(path, "\(what): entry at byte \(p) has a key of \(shared + unshared) bytes (at most \(Self.maxKeyBytes))")
+            }
+            keyBudget -= Int(shared + unshared)
+            guard keyBudget >= 0 else {
+                throw BertError(path, "\(what): keys expand to more than 16 bytes per byte of the file (hostile prefix compression)")
             }
             key.removeSubrange(Int(shared)...)
             key.append(contentsOf: all[p3..<(p3 + Int(unshared))])

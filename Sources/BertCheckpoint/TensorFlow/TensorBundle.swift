@@ -56,6 +56,12 @@ final class TensorBundle {
             guard !o, end <= Int(Int64.max / 2) else { throw BertError(indexPath, "tensor '\(name)': offset \(e.offset) + size \(e.size) overflows") }
             list.append(e)
         }
+        // Within a shard the tensors' bytes may not overlap: each is read (and maybe widened) once,
+        // so what the reader allocates stays within the shards' sizes.
+        let ordered = list.filter { $0.size > 0 }.sorted { ($0.shardID, $0.offset, $0.name) < ($1.shardID, $1.offset, $1.name) }
+        for (a, b) in zip(ordered, ordered.dropFirst()) where a.shardID == b.shardID && b.offset < a.offset + a.size {
+            throw BertError(indexPath, "tensor '\(b.name)' at offset \(b.offset) overlaps tensor '\(a.name)' (offset \(a.offset), size \(a.size)) in shard \(a.shardID)")
+        }
         entries = list
     }
 
