@@ -207,14 +207,18 @@ bk_status bk_linear_packed(bk_pool *pool, const float *x, int64_t m, int64_t k, 
     default: break;
     }
 #endif
-    float *xp = bk_scratch(BK_SCRATCH_PACK_X, (size_t)(m * k));
-    if (!xp) return BK_ERR_NOMEM;
     int threads = bk_pool_threads(pool);
     int big = m * k * n >= ((int64_t)1 << 18) && threads > 1;
-    int64_t strips = (m + mr - 1) / mr;
-    int64_t xtasks = big ? (strips < threads * 2 ? strips : threads * 2) : 1;
-    xpack_job xj = {x, m, k, mr, (strips + xtasks - 1) / xtasks, xp};
-    bk_parallel_for(big ? pool : NULL, (strips + xj.strips_per_task - 1) / xj.strips_per_task, pack_x_task, &xj);
+    const float *xp = x;
+    if (fn != bk_packed_cols_avx512) { /* the AVX-512 kernels broadcast straight from x's rows */
+        float *buf = bk_scratch(BK_SCRATCH_PACK_X, (size_t)(m * k));
+        if (!buf) return BK_ERR_NOMEM;
+        int64_t strips = (m + mr - 1) / mr;
+        int64_t xtasks = big ? (strips < threads * 2 ? strips : threads * 2) : 1;
+        xpack_job xj = {x, m, k, mr, (strips + xtasks - 1) / xtasks, buf};
+        bk_parallel_for(big ? pool : NULL, (strips + xj.strips_per_task - 1) / xj.strips_per_task, pack_x_task, &xj);
+        xp = buf;
+    }
 
     int64_t panels = panels_of(n);
     int64_t tasks = big ? threads * 4 : 1;

@@ -9,7 +9,7 @@
 #define KC 256
 
 #define DEFINE_PK(R, MASKED)                                                                                 \
-    static BK_TARGET_AVX512 void pk_##R##_##MASKED(const float *xs, int64_t kc, const float *wp,             \
+    static BK_TARGET_AVX512 void pk_##R##_##MASKED(const float *xs, int64_t ldx, int64_t kc, const float *wp,             \
                                                    const uint32_t *keep, const float *bias, float *y,        \
                                                    int64_t ldy, int nr, int acc) {                           \
         __m512 c0[R], c1[R];                                                                                 \
@@ -25,7 +25,7 @@
                 b1 = _mm512_load_ps(wp + kk * 32 + 16);                                                      \
             }                                                                                                \
             for (int r = 0; r < R; r++) {                                                                    \
-                __m512 a = _mm512_set1_ps(xs[kk * R + r]);                                                   \
+                __m512 a = _mm512_set1_ps(xs[r * ldx + kk]);                                                   \
                 c0[r] = _mm512_fmadd_ps(a, b0, c0[r]);                                                       \
                 c1[r] = _mm512_fmadd_ps(a, b1, c1[r]);                                                       \
             }                                                                                                \
@@ -51,7 +51,7 @@
 DEFINE_BOTH(1) DEFINE_BOTH(2) DEFINE_BOTH(3) DEFINE_BOTH(4) DEFINE_BOTH(5) DEFINE_BOTH(6)
 DEFINE_BOTH(7) DEFINE_BOTH(8) DEFINE_BOTH(9) DEFINE_BOTH(10) DEFINE_BOTH(11) DEFINE_BOTH(12)
 
-typedef void (*pk_fn)(const float *, int64_t, const float *, const uint32_t *, const float *, float *, int64_t, int, int);
+typedef void (*pk_fn)(const float *, int64_t, int64_t, const float *, const uint32_t *, const float *, float *, int64_t, int, int);
 static pk_fn const plain[MR + 1] = {0, pk_1_0, pk_2_0, pk_3_0, pk_4_0, pk_5_0, pk_6_0,
                                     pk_7_0, pk_8_0, pk_9_0, pk_10_0, pk_11_0, pk_12_0};
 static pk_fn const masked[MR + 1] = {0, pk_1_1, pk_2_1, pk_3_1, pk_4_1, pk_5_1, pk_6_1,
@@ -70,7 +70,7 @@ void bk_packed_cols_avx512(const float *xp, int64_t m, int64_t k, const float *p
             const float *b = bias ? bias + col : 0;
             for (int64_t r0 = 0; r0 < m; r0 += MR) {
                 int64_t R = m - r0 < MR ? m - r0 : MR;
-                kernels[R](xp + r0 * k + k0 * R, kc, wp, kp, b, y + r0 * n + col, n, nr, k0 > 0);
+                kernels[R](xp + r0 * k + k0, k, kc, wp, kp, b, y + r0 * n + col, n, nr, k0 > 0);
             }
         }
     }
