@@ -1,25 +1,79 @@
-/// A float32 activation tensor owned by the engine while a batch runs.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A float32 activation tensor owned by the engine while a batch runs. Its memory comes from the
+/// engine's `BufferRecycler` and goes back to it when the activation is released, so a forward pass
+/// reuses the buffers of the values that died before it instead of asking malloc (and the kernel) anew.
 public final class Activation: @unchecked Sendable {
     public let shape: [Int]
     public let count: Int
     public let pointer: UnsafeMutablePointer<Float>
+    private let recycler: BufferRecycler?
 
-    init(shape: [Int]) {
+    init(shape: [Int], recycler: BufferRecycler? = nil) {
         self.shape = shape
+        self.recycler = recycler
         count = shape.reduce(1, *)
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        let bytes = max(count, 1) * 4
+        let raw = recycler?.take(bytes: bytes) ?? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
     func copy() -> Activation {
-        let a = Activation(shape: shape)
+        let a = Activation(shape: shape, recycler: recycler)
         a.pointer.update(from: pointer, count: count)
         return a
     }
 
     public var buffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: pointer, count: count) }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit {
+        if let recycler { recycler.give(UnsafeMutableRawPointer(pointer), bytes: max(count, 1) * 4) }
+        else { UnsafeMutableRawPointer(pointer).deallocate() }
+    }
+}
+
+/// Freed activation buffers by exact byte size (at most `perSize` of each, `limit` bytes in all),
+/// handed out again to later activations of the same size. Thread-safe.
+final class BufferRecycler: @unchecked Sendable {
+    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    private var cached = 0
+    private var lock = pthread_mutex_t()
+    private let perSize = 4
+    private let limit = 256 << 20
+
+    init() { pthread_mutex_init(&lock, nil) }
+
+    func take(bytes: Int) -> UnsafeMutableRawPointer {
+        pthread_mutex_lock(&lock)
+        if let p = free[bytes]?.popLast() {
+            cached -= bytes
+            pthread_mutex_unlock(&lock)
+            return p
+        }
+        pthread_mutex_unlock(&lock)
+        return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+    }
+
+    func give(_ p: UnsafeMutableRawPointer, bytes: Int) {
+        pthread_mutex_lock(&lock)
+        if free[bytes, default: []].count < perSize, cached + bytes <= limit {
+            free[bytes, default: []].append(p)
+            cached += bytes
+            pthread_mutex_unlock(&lock)
+            return
+        }
+        pthread_mutex_unlock(&lock)
+        p.deallocate()
+    }
+
+    deinit {
+        for list in free.values { for p in list { p.deallocate() } }
+        pthread_mutex_destroy(&lock)
+    }
 }
 
 /// The named outputs of one batch.

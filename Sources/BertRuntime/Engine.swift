@@ -14,6 +14,8 @@ public final class Engine {
     let dying: [[String]]
     /// The ops in order, adjacent pairs fused (ExecutionPlan).
     let steps: [Step]
+    /// Activation buffers reused across ops and batches.
+    let recycler = BufferRecycler()
 
     /// `packer` packs dense and masked linear weights once; share one between engines over the same base.
     public init(module: Module, weights: WeightStore, linear: [String: LinearWeight] = [:], threads: Int = 1,
@@ -96,7 +98,7 @@ public final class Engine {
         case .embeddings:
             let word = try tensor(op, 2), pos = try tensor(op, 3), type = try tensor(op, 4)
             let h = word.shape[1]
-            let out = Activation(shape: [b, s, h])
+            let out = Activation(shape: [b, s, h], recycler: recycler)
             try state.batch.inputIds.withUnsafeBufferPointer { ids in
                 try state.batch.tokenTypeIds.withUnsafeBufferPointer { types in
                     try check(bk_embeddings(ids.baseAddress, types.baseAddress, Int64(b), Int64(s),
@@ -114,7 +116,7 @@ public final class Engine {
             let q = try value(op, 0, state), k = try value(op, 1, state), v = try value(op, 2, state)
             let heads = op.attributes[attr: "heads"]?.intValue ?? 1
             let h = q.shape.last ?? 0
-            let out = Activation(shape: q.shape)
+            let out = Activation(shape: q.shape, recycler: recycler)
             try state.batch.attentionMask.withUnsafeBufferPointer { mask in
                 try check(bk_attention(pool.raw, q.pointer, k.pointer, v.pointer, mask.baseAddress, Int64(b), Int64(s),
                                        Int64(h), Int64(heads), out.pointer), "attention")
@@ -122,7 +124,7 @@ public final class Engine {
             state.define(op, out)
         case .add:
             let x = try value(op, 0, state), y = try value(op, 1, state)
-            let out = Activation(shape: x.shape)
+            let out = Activation(shape: x.shape, recycler: recycler)
             bk_add(x.pointer, y.pointer, out.pointer, x.count)
             state.define(op, out)
         case .gelu:
@@ -138,7 +140,7 @@ public final class Engine {
         case .cls:
             let x = try value(op, 0, state)
             let h = x.shape.last ?? 0
-            let out = Activation(shape: [b, h])
+            let out = Activation(shape: [b, h], recycler: recycler)
             for i in 0..<b { (out.pointer + i * h).update(from: x.pointer + i * s * h, count: h) }
             state.define(op, out)
         case .output:
@@ -159,7 +161,7 @@ extension Engine {
         let w = try linear[name] ?? .dense(tensor(op, 1))
         let k = x.shape.last ?? 0
         let m = x.count / max(k, 1)
-        let out = Activation(shape: Array(x.shape.dropLast()) + [w.rows])
+        let out = Activation(shape: Array(x.shape.dropLast()) + [w.rows], recycler: recycler)
         try w.apply(pool: pool.raw, x: x.pointer, m: m, k: k, bias: bias?.pointer, gelu: gelu, y: out.pointer)
         state.define(result, out)
     }
@@ -172,7 +174,7 @@ extension Engine {
         if let residual, residual.shape != x.shape {
             throw BertError("add: shapes \(x.shape) and \(residual.shape) differ")
         }
-        let out = Activation(shape: x.shape)
+        let out = Activation(shape: x.shape, recycler: recycler)
         try check(bk_layer_norm(x.pointer, residual?.pointer, Int64(x.count / max(n, 1)), Int64(n), g.pointer, beta.pointer,
                                 eps, out.pointer), "layer_norm")
         state.define(op, out)
