@@ -72,6 +72,8 @@ void bk_csr_rows_avx2(const float *xt, int width, const int32_t *row_ptr, const 
                       const float *values, int64_t r0, int64_t r1, float *yt);
 void bk_csr_rows_avx512(const float *xt, int width, const int32_t *row_ptr, const void *col_idx, int index_bytes,
                         const float *values, int64_t r0, int64_t r1, float *yt);
+/* dst[c * width + t] = src[t * k + c] for c < k, t < width (0 for t >= used); width 16 or 32. */
+void bk_csr_transpose_avx512(const float *src, int64_t k, int64_t used, int width, float *dst);
 /* y[t * ldy + q] = yt[q * width + t] + bias[q] (bias may be NULL) for t < tokens, q < rows; width 16 or 32, rows <= 16. */
 void bk_csr_store_avx512(const float *yt, int width, int64_t tokens, int64_t rows, const float *bias, float *y, int64_t ldy);
 #endif

@@ -11,7 +11,7 @@
 
 #define CHUNK 256   /* tokens per transposed chunk: bounds scratch at CHUNK * k floats */
 #define GROUP 16    /* output rows per y write-back */
-#define MAXW 32     /* widest token block */
+#define MAXW 64     /* widest token block */
 
 typedef void (*rows_fn)(const float *, int, const int32_t *, const void *, int, const float *, int64_t, int64_t, float *);
 
@@ -27,7 +27,7 @@ typedef struct {
 /* Token-block width for `rows` remaining tokens, and the kernel that handles it. */
 static int block_width(int isa, int64_t rows) {
     switch (isa) {
-    case BK_ISA_AVX512: return rows > 16 ? 32 : rows > 8 ? 16 : 8;
+    case BK_ISA_AVX512: return rows > 32 ? 64 : rows > 16 ? 32 : rows > 8 ? 16 : 8;
     case BK_ISA_AVX2: return rows > 8 ? 16 : 8;
     default: return rows > 8 ? 16 : rows > 4 ? 8 : 4;
     }
@@ -62,9 +62,16 @@ static void transpose_tokens(const float *x, int64_t k, int64_t tok0, int64_t ro
             int width = block_width(isa, brows - s);
             float *dst = xt + b * k * MAXW + s * k;
             int64_t used = brows - s < width ? brows - s : width;
+            const float *src = x + (tok0 + t0 + s) * k;
+#if BK_X86
+            if (isa == BK_ISA_AVX512 && width >= 16) {
+                bk_csr_transpose_avx512(src, k, used, width, dst);
+                s += width;
+                continue;
+            }
+#endif
             if (used < width) memset(dst, 0, sizeof(float) * (size_t)(k * width));
             /* Sixteen columns at a time, so that the stores stay within 16 cache lines. */
-            const float *src = x + (tok0 + t0 + s) * k;
             for (int64_t c0 = 0; c0 < k; c0 += 16) {
                 int64_t c1 = k - c0 < 16 ? k : c0 + 16;
                 for (int64_t t = 0; t < used; t++)

@@ -1,4 +1,4 @@
-/* AVX-512 row kernel for bk_csr_linear: token blocks of 32 (two zmm) or 16 (one zmm). Each nonzero
+/* AVX-512 row kernel for bk_csr_linear: token blocks of 64 (four zmm), 32 (two) or 16 (one). Each nonzero
  * broadcasts its value and multiply-adds the transposed x row of its column over the block's tokens;
  * four independent accumulator sets (nonzeros j mod 4) hide the FMA latency. bk_csr_store_avx512 writes
  * the [16 rows][tokens] results into y's token rows with in-register 16 x 16 transposes. */
@@ -38,6 +38,41 @@ static inline __attribute__((always_inline)) BK_TARGET_AVX512 void rows_32(const
         float *out = yt + (r - r0) * 32;
         _mm512_storeu_ps(out, _mm512_add_ps(_mm512_add_ps(a0, b0), _mm512_add_ps(c0, d0)));
         _mm512_storeu_ps(out + 16, _mm512_add_ps(_mm512_add_ps(a1, b1), _mm512_add_ps(c1, d1)));
+    }
+}
+
+static inline __attribute__((always_inline)) BK_TARGET_AVX512 void rows_64(const float *xt, const int32_t *row_ptr,
+                                                                          const void *col_idx, const int ib,
+                                                                          const float *values, int64_t r0, int64_t r1,
+                                                                          float *yt) {
+    for (int64_t r = r0; r < r1; r++) {
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int64_t j = row_ptr[r], e = row_ptr[r + 1];
+        for (; j + 2 <= e; j += 2) {
+            const float *x0 = xt + IDX(j) * 64, *x1 = xt + IDX(j + 1) * 64;
+            __m512 v0 = _mm512_set1_ps(values[j]), v1 = _mm512_set1_ps(values[j + 1]);
+            a0 = _mm512_fmadd_ps(v0, _mm512_load_ps(x0), a0);
+            a1 = _mm512_fmadd_ps(v0, _mm512_load_ps(x0 + 16), a1);
+            a2 = _mm512_fmadd_ps(v0, _mm512_load_ps(x0 + 32), a2);
+            a3 = _mm512_fmadd_ps(v0, _mm512_load_ps(x0 + 48), a3);
+            b0 = _mm512_fmadd_ps(v1, _mm512_load_ps(x1), b0);
+            b1 = _mm512_fmadd_ps(v1, _mm512_load_ps(x1 + 16), b1);
+            b2 = _mm512_fmadd_ps(v1, _mm512_load_ps(x1 + 32), b2);
+            b3 = _mm512_fmadd_ps(v1, _mm512_load_ps(x1 + 48), b3);
+        }
+        if (j < e) {
+            const float *x0 = xt + IDX(j) * 64;
+            __m512 v0 = _mm512_set1_ps(values[j]);
+            a0 = _mm512_fmadd_ps(v0, _mm512_load_ps(x0), a0);
+            a1 = _mm512_fmadd_ps(v0, _mm512_load_ps(x0 + 16), a1);
+            a2 = _mm512_fmadd_ps(v0, _mm512_load_ps(x0 + 32), a2);
+            a3 = _mm512_fmadd_ps(v0, _mm512_load_ps(x0 + 48), a3);
+        }
+        float *out = yt + (r - r0) * 64;
+        _mm512_store_ps(out, _mm512_add_ps(a0, b0));
+        _mm512_store_ps(out + 16, _mm512_add_ps(a1, b1));
+        _mm512_store_ps(out + 32, _mm512_add_ps(a2, b2));
+        _mm512_store_ps(out + 48, _mm512_add_ps(a3, b3));
     }
 }
 
@@ -99,9 +134,26 @@ BK_TARGET_AVX512 void bk_csr_store_avx512(const float *yt, int width, int64_t to
     }
 }
 
+BK_TARGET_AVX512 void bk_csr_transpose_avx512(const float *src, int64_t k, int64_t used, int width, float *dst) {
+    for (int t16 = 0; t16 < width; t16 += 16) {
+        for (int64_t c0 = 0; c0 < k; c0 += 16) {
+            int64_t nc = k - c0 < 16 ? k - c0 : 16;
+            __mmask16 mc = nc >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1);
+            __m512 r[16], out[16];
+            for (int q = 0; q < 16; q++)
+                r[q] = t16 + q < used ? _mm512_maskz_loadu_ps(mc, src + (t16 + q) * k + c0) : _mm512_setzero_ps();
+            transpose16(r, out);
+            for (int64_t c = 0; c < nc; c++) _mm512_storeu_ps(dst + (c0 + c) * width + t16, out[c]);
+        }
+    }
+}
+
 BK_TARGET_AVX512 void bk_csr_rows_avx512(const float *xt, int width, const int32_t *row_ptr, const void *col_idx,
                                          int index_bytes, const float *values, int64_t r0, int64_t r1, float *yt) {
-    if (width == 32) {
+    if (width == 64) {
+        if (index_bytes == 2) rows_64(xt, row_ptr, col_idx, 2, values, r0, r1, yt);
+        else rows_64(xt, row_ptr, col_idx, 4, values, r0, r1, yt);
+    } else if (width == 32) {
         if (index_bytes == 2) rows_32(xt, row_ptr, col_idx, 2, values, r0, r1, yt);
         else rows_32(xt, row_ptr, col_idx, 4, values, r0, r1, yt);
     } else {
