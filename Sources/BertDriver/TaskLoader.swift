@@ -34,13 +34,15 @@ struct LoadedTask {
         let (weights, linear) = try WeightResolver(artifact: artifact, base: base?.weights).resolve()
         guard let vocab = contents.vocab ?? base?.vocab else { throw BertError(path, "no vocabulary (and no base)") }
         let m = contents.metadata
-        let tokenizer = try WordPieceTokenizer(
-            vocab: vocab,
-            options: TokenizerOptions(doLowerCase: m.doLowerCase, stripAccents: m.stripAccents,
-                                      tokenizeChineseChars: m.tokenizeChineseChars),
-            file: path)
+        let options = TokenizerOptions(doLowerCase: m.doLowerCase, stripAccents: m.stripAccents,
+                                       tokenizeChineseChars: m.tokenizeChineseChars)
+        // Tasks that use their base's vocabulary share one tokenizer (its dictionary is megabytes).
+        let key = contents.vocab == nil ? "\(baseOverride ?? contents.base?.path ?? "")|\(options)" : nil
+        let tokenizer = try key.flatMap { bases.tokenizers[$0] }
+            ?? WordPieceTokenizer(vocab: vocab, options: options, file: path)
+        if let key { bases.tokenizers[key] = tokenizer }
         let engine = try Engine(module: contents.module, weights: weights, linear: linear, threads: threads,
-                                packer: bases.packer)
+                                packer: bases.packer, recycler: bases.recycler)
         return LoadedTask(artifact: artifact, base: base, tokenizer: tokenizer, engine: engine)
     }
 }

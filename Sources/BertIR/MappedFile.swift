@@ -35,6 +35,23 @@ public final class MappedFile: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
     }
 
+    /// Copies `count` bytes at `p` (inside this map) to `dst` with pread(2) instead of touching the map, so a
+    /// few rows of a large table can be read without the kernel mapping (and keeping resident) the pages
+    /// around them. Falls back to copying from the map if the file cannot be read.
+    public func copy(from p: UnsafeRawPointer, count: Int, to dst: UnsafeMutableRawPointer) {
+        guard size > 0, p >= base, count >= 0, p - base <= size - count else { return }
+        if readFD < 0 { readFD = open(path, O_RDONLY) }
+        var done = 0
+        while readFD >= 0, done < count {
+            let n = pread(readFD, dst + done, count - done, off_t(p - base + done))
+            if n <= 0 { break }
+            done += n
+        }
+        if done < count { (dst + done).copyMemory(from: p + done, byteCount: count - done) }
+    }
+
+    private var readFD: Int32 = -1
+
     /// Hands the whole pages inside `[p, p + count)` back to the kernel (MADV_DONTNEED): they leave the
     /// resident set and are read again from the page cache if touched. Only ranges inside this map.
     public func release(_ p: UnsafeRawPointer, count: Int) {
@@ -46,6 +63,7 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     deinit {
+        if readFD >= 0 { close(readFD) }
         if size > 0 { munmap(UnsafeMutableRawPointer(mutating: base), size) }
         else { UnsafeMutableRawPointer(mutating: base).deallocate() }
     }

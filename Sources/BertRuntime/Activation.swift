@@ -36,33 +36,44 @@ public final class Activation: @unchecked Sendable {
     }
 }
 
-/// Freed activation buffers by exact byte size (at most `perSize` of each, `limit` bytes in all),
-/// handed out again to later activations of the same size. Thread-safe.
-final class BufferRecycler: @unchecked Sendable {
+/// Freed activation buffers by size class (at most `perSize` of each, `limit` bytes in all),
+/// handed out again to later activations of the same size. Thread-safe; engines serving several tasks in
+/// one process share one, so the cache does not grow with the number of tasks.
+public final class BufferRecycler: @unchecked Sendable {
     private var free: [Int: [UnsafeMutableRawPointer]] = [:]
     private var cached = 0
     private var lock = pthread_mutex_t()
     private let perSize = 4
-    private let limit = 256 << 20
+    private let limit = 64 << 20
 
-    init() { pthread_mutex_init(&lock, nil) }
+    public init() { pthread_mutex_init(&lock, nil) }
+
+    /// Buffers come in size classes (four per power of two), so batches of other lengths reuse them.
+    static func sizeClass(_ bytes: Int) -> Int {
+        let b = max(bytes, 256)
+        let top = Int.bitWidth - 1 - (b - 1).leadingZeroBitCount  // 2^top < b <= 2^(top+1)
+        let step = 1 << max(top - 2, 0)
+        return (b + step - 1) / step * step
+    }
 
     func take(bytes: Int) -> UnsafeMutableRawPointer {
+        let size = BufferRecycler.sizeClass(bytes)
         pthread_mutex_lock(&lock)
-        if let p = free[bytes]?.popLast() {
-            cached -= bytes
+        if let p = free[size]?.popLast() {
+            cached -= size
             pthread_mutex_unlock(&lock)
             return p
         }
         pthread_mutex_unlock(&lock)
-        return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
     }
 
     func give(_ p: UnsafeMutableRawPointer, bytes: Int) {
+        let size = BufferRecycler.sizeClass(bytes)
         pthread_mutex_lock(&lock)
-        if free[bytes, default: []].count < perSize, cached + bytes <= limit {
-            free[bytes, default: []].append(p)
-            cached += bytes
+        if free[size, default: []].count < perSize, cached + size <= limit {
+            free[size, default: []].append(p)
+            cached += size
             pthread_mutex_unlock(&lock)
             return
         }

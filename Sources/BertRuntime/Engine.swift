@@ -14,12 +14,12 @@ public final class Engine {
     let dying: [[String]]
     /// The ops in order, adjacent pairs fused (ExecutionPlan).
     let steps: [Step]
-    /// Activation buffers reused across ops and batches.
-    let recycler = BufferRecycler()
+    /// Activation buffers reused across ops and batches (and engines, when shared).
+    let recycler: BufferRecycler
 
     /// `packer` packs dense and masked linear weights once; share one between engines over the same base.
     public init(module: Module, weights: WeightStore, linear: [String: LinearWeight] = [:], threads: Int = 1,
-                packer: WeightPacker = WeightPacker()) throws {
+                packer: WeightPacker = WeightPacker(), recycler: BufferRecycler = BufferRecycler()) throws {
         for decl in module.tensors {
             if let l = linear[decl.name] {
                 guard decl.shape.count == 2, l.rows == decl.shape[0] else {
@@ -34,6 +34,7 @@ public final class Engine {
         }
         self.module = module
         self.weights = weights
+        self.recycler = recycler
         let pool = KernelPool(threads: threads)
         var prepared: [String: LinearWeight] = [:]
         for op in module.ops where op.kind == .linear {
@@ -96,18 +97,7 @@ public final class Engine {
         case .input:
             return  // inputs are read from the batch by the ops that take them
         case .embeddings:
-            let word = try tensor(op, 2), pos = try tensor(op, 3), type = try tensor(op, 4)
-            let h = word.shape[1]
-            let out = Activation(shape: [b, s, h], recycler: recycler)
-            try state.batch.inputIds.withUnsafeBufferPointer { ids in
-                try state.batch.tokenTypeIds.withUnsafeBufferPointer { types in
-                    try check(bk_embeddings(ids.baseAddress, types.baseAddress, Int64(b), Int64(s),
-                                            word.pointer, Int64(word.shape[0]), pos.pointer, Int64(pos.shape[0]),
-                                            type.pointer, Int64(type.shape[0]), Int64(h), out.pointer),
-                              "embeddings")
-                }
-            }
-            state.define(op, out)
+            try embeddings(op, &state)
         case .layerNorm:
             try layerNorm(op, x: try value(op, 0, state), residual: nil, &state)
         case .linear:
@@ -164,6 +154,36 @@ extension Engine {
         let out = Activation(shape: Array(x.shape.dropLast()) + [w.rows], recycler: recycler)
         try w.apply(pool: pool.raw, x: x.pointer, m: m, k: k, bias: bias?.pointer, gelu: gelu, y: out.pointer)
         state.define(result, out)
+    }
+
+    /// Word + position + token-type embeddings. A large word table in a mapped file is read row by row with
+    /// pread (BertIR's MappedFile.copy): touching the map would make the kernel map the pages around every
+    /// row read, and over many batches most of the table would become resident.
+    fileprivate func embeddings(_ op: Op, _ state: inout ExecutionState) throws {
+        let b = state.batch.size, s = state.batch.seq
+        let word = try tensor(op, 2), pos = try tensor(op, 3), type = try tensor(op, 4)
+        let h = word.shape[1]
+        let out = Activation(shape: [b, s, h], recycler: recycler)
+        var table = word.pointer, vocab = word.shape[0], ids = state.batch.inputIds
+        var gathered: Activation?
+        if word.byteCount >= 8 << 20, let file = word.owner as? MappedFile {
+            let rows = Activation(shape: [b * s, h], recycler: recycler)
+            for (i, id) in ids.enumerated() {
+                guard id >= 0, Int(id) < vocab else { throw BertError("embeddings: token id \(id) is outside the vocabulary of \(vocab)") }
+                file.copy(from: UnsafeRawPointer(word.pointer + Int(id) * h), count: h * 4, to: UnsafeMutableRawPointer(rows.pointer + i * h))
+            }
+            table = UnsafePointer(rows.pointer); vocab = b * s; ids = (0..<Int32(b * s)).map { $0 }
+            gathered = rows
+        }
+        try ids.withUnsafeBufferPointer { idp in
+            try state.batch.tokenTypeIds.withUnsafeBufferPointer { types in
+                try check(bk_embeddings(idp.baseAddress, types.baseAddress, Int64(b), Int64(s), table, Int64(vocab),
+                                        pos.pointer, Int64(pos.shape[0]), type.pointer, Int64(type.shape[0]), Int64(h),
+                                        out.pointer), "embeddings")
+            }
+        }
+        withExtendedLifetime(gathered) {}
+        state.define(op, out)
     }
 
     /// layer_norm(x + residual) (residual nil: of x) with `op`'s parameters.
