@@ -26,7 +26,7 @@ enum BenchCommand {
         from 1000..vocab-1, [SEP]); tokenizing is not timed. GFLOP/s counts 2*M*K*N per linear at the
         IR's dense shape (also for CSR or masked weights: sparse models show dense-equivalent GFLOP/s)
         plus 4*B*S*S*H per attention. startup = artifact load to a ready engine for that thread count;
-        peak RSS = the process's ru_maxrss after the combination.
+        peak RSS = the process's VmHWM (Linux; else ru_maxrss) after the combination.
         """)
 
     struct Row {

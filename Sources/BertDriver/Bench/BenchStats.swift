@@ -1,4 +1,5 @@
 /// Timing helpers for `bertrun bench`: a monotonic clock, percentiles and the process's peak RSS.
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -28,10 +29,16 @@ enum BenchStats {
         return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
     }
 
-    /// Peak resident set size of this process so far, in bytes (ru_maxrss is KiB on Linux, bytes on macOS).
+    /// Peak resident set size of this process so far, in bytes. On Linux, VmHWM from /proc/self/status:
+    /// ru_maxrss carries over the peak of the process that exec'd bertrun (a Python script, say).
     static func peakRSSBytes() -> Int {
         var u = rusage()
         #if os(Linux)
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+            return kb * 1024
+        }
         guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u) == 0 else { return 0 }
         return Int(u.ru_maxrss) * 1024
         #else
