@@ -3,6 +3,7 @@
 set to 0.0) and its reference sentence embeddings.
 
 Usage: python3 tools/make_minilm_masked.py [BASE_DIR] [OUT_DIR] [--model-only] [--embeddings PATH]
+       --seed N, --fraction F (with --model-only): another mask of the same layers (tools/bench_tasks.py makes 8)
 
 BASE_DIR  all-MiniLM-L6-v2 as fetched by tools/fetch_minilm.sh (default <repo>/.models/all-MiniLM-L6-v2)
 OUT_DIR   where the masked model goes (default <repo>/.models/minilm-masked10; 90 MB, not committed)
@@ -142,16 +143,16 @@ def target_names(tensors):
     return sorted(names)
 
 
-def mask_tensors(tensors):
+def mask_tensors(tensors, seed=SEED, fraction=FRACTION):
     """Returns (masked tensors, {name: (zeroed count, size, zeros after masking)})."""
     import numpy as np
 
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(seed)
     out, stats = dict(tensors), {}
     for name in target_names(tensors):
         dtype, shape, data = tensors[name]
         w = np.frombuffer(data, dtype="<f4").copy()
-        k = int(round(FRACTION * w.size))
+        k = int(round(fraction * w.size))
         chosen = np.argsort(rng.random(w.size), kind="stable")[:k]
         w[chosen] = np.float32(0.0)
         out[name] = (dtype, shape, w.tobytes())
@@ -177,13 +178,13 @@ def same_tree(a, b):
                                                for d in cmp.common_dirs)
 
 
-def write_masked_model(base_dir, out_dir):
+def write_masked_model(base_dir, out_dir, seed=SEED, fraction=FRACTION):
     base_file = os.path.join(base_dir, "model.safetensors")
     for name in ("config.json", "model.safetensors", "vocab.txt"):
         if not os.path.isfile(os.path.join(base_dir, name)):
             raise SafetensorsError(f"{base_dir} has no {name} (run tools/fetch_minilm.sh)")
     metadata, tensors = read_safetensors(base_file)
-    masked, stats = mask_tensors(tensors)
+    masked, stats = mask_tensors(tensors, seed, fraction)
     blob = safetensors_bytes(masked, metadata)
 
     parent = os.path.dirname(os.path.abspath(out_dir))
@@ -202,7 +203,7 @@ def write_masked_model(base_dir, out_dir):
             else:
                 shutil.copyfile(src, os.path.join(tmp, entry))
         with open(os.path.join(tmp, MARKER), "w") as f:
-            f.write(json.dumps({"base_sha256": sha256(base_file), "seed": SEED, "fraction": FRACTION,
+            f.write(json.dumps({"base_sha256": sha256(base_file), "seed": seed, "fraction": fraction,
                                 "layers": list(LAYERS)}, sort_keys=True) + "\n")
         if os.path.isdir(out_dir) and same_tree(tmp, out_dir):
             print(f"{out_dir} is up to date")
@@ -315,13 +316,20 @@ def main():
     ap.add_argument("out_dir", nargs="?", default=os.path.join(REPO, ".models", "minilm-masked10"))
     ap.add_argument("--model-only", action="store_true", help="write the masked model only (no torch needed)")
     ap.add_argument("--embeddings", default=os.path.join(REPO, "fixtures", "minilm-masked", "embeddings.jsonl"))
+    ap.add_argument("--seed", type=int, default=SEED, help=f"mask seed (default {SEED}; other tasks: other seeds)")
+    ap.add_argument("--fraction", type=float, default=FRACTION, help=f"fraction zeroed per weight (default {FRACTION})")
     args = ap.parse_args()
+    if not 0.0 <= args.fraction <= 1.0:
+        sys.exit("make_minilm_masked.py: error: --fraction must be in [0, 1]")
+    if (args.seed, args.fraction) != (SEED, FRACTION) and not args.model_only:
+        sys.exit("make_minilm_masked.py: error: the committed reference embeddings are for the default mask; "
+                 "use --model-only with --seed or --fraction")
     try:
         import numpy  # noqa: F401
     except ImportError:
         sys.exit("make_minilm_masked.py: needs numpy (python3 -m pip install numpy)")
     try:
-        tensors, masked, metadata, stats = write_masked_model(args.base_dir, args.out_dir)
+        tensors, masked, metadata, stats = write_masked_model(args.base_dir, args.out_dir, args.seed, args.fraction)
         for name, (k, n, zeros) in sorted(stats.items()):
             print(f"  {name}: zeroed {k}/{n} = {k / n:.4f} (zeros now {zeros})")
         check_against_safetensors_package(args.base_dir, args.out_dir, tensors, masked, metadata)

@@ -143,9 +143,11 @@ def build_model(model_dir):
     nodes.append(helper.make_node("Identity", [x], ["last_hidden_state"], name="last_hidden_state"))
     outputs = [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch", "seq", H])]
     if "pooler.dense.weight" in w:
+        # Gather keeps [B, 1, H] through the dense layer (DeepSparse 1.8 asserts on a MatMul of a 2-D [B, H]
+        # activation), then Squeeze.
         one1 = init("one_1d", np.array([1], dtype=np.int64))
-        cls = node("Squeeze", [node("Slice", [x, zero1, one1, one1]), one1])
-        pooled = node("Tanh", [linear(cls, "pooler.dense", H, H)])
+        cls = node("Gather", [x, zero1], axis=1)
+        pooled = node("Squeeze", [node("Tanh", [linear(cls, "pooler.dense", H, H)]), one1])
         nodes.append(helper.make_node("Identity", [pooled], ["pooler_output"], name="pooler_output"))
         outputs.append(helper.make_tensor_value_info("pooler_output", TensorProto.FLOAT, ["batch", H]))
 
