@@ -12,10 +12,6 @@
 #define BK_X86 0
 #endif
 
-/* The GEMM driver behind bk_linear and bk_masked_linear (zbits NULL: no mask). */
-bk_status bk_gemm_run(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *w, const uint64_t *zbits,
-                      int64_t n, const float *bias, float *y);
-
 /* Run fn(ctx, i) for i in [0, n) on the pool (inline when pool is NULL or n == 1). */
 typedef void (*bk_task_fn)(void *ctx, int64_t index);
 void bk_parallel_for(bk_pool *pool, int64_t n, bk_task_fn fn, void *ctx);
@@ -27,19 +23,6 @@ void bk_parallel_for(bk_pool *pool, int64_t n, bk_task_fn fn, void *ctx);
 #define BK_SCRATCH_PACK_X 1
 #define BK_SCRATCH_ATTENTION 2
 float *bk_scratch(int slot, size_t floats);
-
-/* Linear-layer implementations per ISA: compute output columns [n0, n1) for all m rows, packing
- * into this thread's scratch. Return 0, or -1 when scratch cannot be allocated. */
-int bk_linear_cols_portable(const float *x, int64_t m, int64_t k, const float *w, int64_t n0, int64_t n1,
-                            int64_t n, const float *bias, float *y);
-#if BK_X86
-int bk_linear_cols_avx2(const float *x, int64_t m, int64_t k, const float *w, int64_t n0, int64_t n1,
-                        int64_t n, const float *bias, float *y);
-int bk_linear_cols_avx512(const float *x, int64_t m, int64_t k, const float *w, int64_t n0, int64_t n1,
-                          int64_t n, const float *bias, float *y);
-#endif
-/* Pack rows [p, p+nr) of W (row length k) as k x NR, K-major, zero-padding up to NR columns. */
-void bk_pack_panel(const float *w, int64_t k, int64_t p, int64_t nr, int64_t NR, float *pack);
 
 /* AVX-512 attention for one (batch, head) with at least one kept key (attention_avx512.c). scratch holds
  * D*sp + 4*sp floats (sp = seq rounded up to 16), 64-byte aligned; keep holds sp/16 16-bit key masks. */
@@ -77,18 +60,6 @@ void bk_csr_transpose_avx512(const float *src, int64_t k, int64_t used, int widt
 /* y[t * ldy + q] = yt[q * width + t] + bias[q] (bias may be NULL) for t < tokens, q < rows; width 16 or 32, rows <= 16. */
 void bk_csr_store_avx512(const float *yt, int width, int64_t tokens, int64_t rows, const float *bias, float *y, int64_t ldy);
 #endif
-
-/* bk_linear_cols_* with W's entries whose bit is set in zbits (bit r*k + c) read as zero while packing. */
-int bk_masked_linear_cols_portable(const float *x, int64_t m, int64_t k, const float *w, const uint64_t *zbits,
-                                   int64_t n0, int64_t n1, int64_t n, const float *bias, float *y);
-#if BK_X86
-int bk_masked_linear_cols_avx2(const float *x, int64_t m, int64_t k, const float *w, const uint64_t *zbits,
-                               int64_t n0, int64_t n1, int64_t n, const float *bias, float *y);
-int bk_masked_linear_cols_avx512(const float *x, int64_t m, int64_t k, const float *w, const uint64_t *zbits,
-                                 int64_t n0, int64_t n1, int64_t n, const float *bias, float *y);
-#endif
-/* bk_pack_panel with entry (p + j, kk) zero when bit (p + j) * k + kk of zbits is set. */
-void bk_pack_panel_masked(const float *w, const uint64_t *zbits, int64_t k, int64_t p, int64_t nr, int64_t NR, float *pack);
 
 /* `count` (1..64) bits of a little-endian uint64 bitmap starting at bit `pos`, in the low bits of the result.
  * Reads only the words that hold those bits. */
