@@ -22,6 +22,7 @@ void bk_parallel_for(bk_pool *pool, int64_t n, bk_task_fn fn, void *ctx);
 #define BK_SCRATCH_PACK_W 0
 #define BK_SCRATCH_PACK_X 1
 #define BK_SCRATCH_ATTENTION 2
+#define BK_SCRATCH_PANEL 3
 float *bk_scratch(int slot, size_t floats);
 
 /* AVX-512 attention for one (batch, head) with at least one kept key (attention_avx512.c). scratch holds
