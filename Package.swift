@@ -15,6 +15,9 @@ let package = Package(
     products: [
         .executable(name: "bertc", targets: ["bertc"]),
         .executable(name: "bertrun", targets: ["bertrun"]),
+        // The libraries behind them, for the fuzzing/ package (a local path dependency); nothing else uses it.
+        .library(name: "BertcLibraries", targets: ["BertIR", "BertSparse", "BertCheckpoint", "BertArtifact",
+                                                   "BertTokenizer", "BertRuntime", "BertDriver"]),
     ],
     targets: [
         // C kernel library: dense GEMM, layer norm, attention, GELU, hashing, thread pool.

@@ -1,0 +1,6 @@
+import FuzzHarness
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    FuzzHarness.testOneInput("tfindex", data, size)
+}
