@@ -6,7 +6,7 @@
 #include <immintrin.h>
 
 #define MR BK_PACKED_MR_AVX512
-#define KC 256
+#define KC 384
 
 #define DEFINE_PK(R, MASKED)                                                                                 \
     static BK_TARGET_AVX512 void pk_##R##_##MASKED(const float *xs, int64_t ldx, int64_t kc, const float *wp,             \
