@@ -10,11 +10,15 @@ public final class MappedFile: @unchecked Sendable {
     public let base: UnsafeRawPointer
     public let size: Int
 
+    /// Kept open for `copy(from:count:to:)` (pread); closed with the map.
+    private let fd: Int32
+
     public init(path: String) throws {
         self.path = path
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw BertError(path, "cannot open: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
+        var ok = false
+        defer { if !ok { close(fd) } }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw BertError(path, "cannot stat: \(String(cString: strerror(errno)))") }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw BertError(path, "not a regular file") }
@@ -22,11 +26,13 @@ public final class MappedFile: @unchecked Sendable {
         if size == 0 {
             // mmap of length 0 fails; keep a valid, never-dereferenced pointer.
             base = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 64))
-            return
+        } else {
+            let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+            guard let p, p != MAP_FAILED else { throw BertError(path, "cannot map: \(String(cString: strerror(errno)))") }
+            base = UnsafeRawPointer(p)
         }
-        let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
-        guard let p, p != MAP_FAILED else { throw BertError(path, "cannot map: \(String(cString: strerror(errno)))") }
-        base = UnsafeRawPointer(p)
+        self.fd = fd
+        ok = true
     }
 
     /// The bytes in `range`, which the caller has checked lies within the file.
@@ -40,17 +46,14 @@ public final class MappedFile: @unchecked Sendable {
     /// around them. Falls back to copying from the map if the file cannot be read.
     public func copy(from p: UnsafeRawPointer, count: Int, to dst: UnsafeMutableRawPointer) {
         guard size > 0, p >= base, count >= 0, p - base <= size - count else { return }
-        if readFD < 0 { readFD = open(path, O_RDONLY) }
         var done = 0
-        while readFD >= 0, done < count {
-            let n = pread(readFD, dst + done, count - done, off_t(p - base + done))
+        while fd >= 0, done < count {
+            let n = pread(fd, dst + done, count - done, off_t(p - base + done))
             if n <= 0 { break }
             done += n
         }
         if done < count { (dst + done).copyMemory(from: p + done, byteCount: count - done) }
     }
-
-    private var readFD: Int32 = -1
 
     /// Hands the whole pages inside `[p, p + count)` back to the kernel (MADV_DONTNEED): they leave the
     /// resident set and are read again from the page cache if touched. Only ranges inside this map.
@@ -63,7 +66,7 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     deinit {
-        if readFD >= 0 { close(readFD) }
+        if fd >= 0 { close(fd) }
         if size > 0 { munmap(UnsafeMutableRawPointer(mutating: base), size) }
         else { UnsafeMutableRawPointer(mutating: base).deallocate() }
     }

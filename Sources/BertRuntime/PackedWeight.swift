@@ -47,15 +47,21 @@ public final class PackedMask: @unchecked Sendable {
     }
 }
 
-/// Packed weights by source buffer, so tasks over one base share its packed linear layers.
+/// Packed weights of mapped tensors by source address, so tasks over one base share its packed linear
+/// layers. An entry keeps its source's map alive, so the address cannot be reused by other data while the
+/// entry exists; tensors in memory the process owns (materialised masks, deltas) are packed per engine.
 public final class WeightPacker: @unchecked Sendable {
-    private var packed: [UnsafePointer<Float>: PackedWeight] = [:]
+    private var packed: [UnsafePointer<Float>: (weight: PackedWeight, source: MappedFile)] = [:]
     public init() {}
 
     func packed(_ t: TensorBuffer, pool: OpaquePointer?) throws -> PackedWeight {
-        if let hit = packed[t.pointer], hit.rows == t.shape.first, hit.cols == t.shape.last { return hit }
+        guard let file = t.owner as? MappedFile else { return try PackedWeight(t, pool: pool) }
+        if let hit = packed[t.pointer], hit.source === file, hit.weight.rows == t.shape.first,
+           hit.weight.cols == t.shape.last {
+            return hit.weight
+        }
         let p = try PackedWeight(t, pool: pool)
-        packed[t.pointer] = p
+        packed[t.pointer] = (p, file)
         return p
     }
 }
