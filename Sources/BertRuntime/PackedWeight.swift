@@ -9,6 +9,7 @@ public final class PackedWeight: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
     let pointer: UnsafeMutablePointer<Float>
+    private let byteCount: Int
 
     init(_ t: TensorBuffer, pool: OpaquePointer?) throws {
         guard t.shape.count == 2, t.shape[0] > 0, t.shape[1] > 0 else {
@@ -17,17 +18,21 @@ public final class PackedWeight: @unchecked Sendable {
         rows = t.shape[0]; cols = t.shape[1]
         let count = Int(bk_packed_floats(Int64(cols), Int64(rows)))
         guard count > 0 else { throw BertError("linear weight \(t.shape) is too large to pack") }
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+        guard let raw = bk_alloc_weights(count * 4) else {
+            throw BertError("out of memory packing a \(t.shape) linear weight")
+        }
+        pointer = raw.bindMemory(to: Float.self, capacity: count)
+        byteCount = count * 4
         do {
             try check(bk_pack_weights(pool, t.pointer, nil, Int64(cols), Int64(rows), pointer), "pack weights")
         } catch {
-            UnsafeMutableRawPointer(pointer).deallocate()
+            bk_free_weights(raw, count * 4)
             throw error
         }
         if let file = t.owner as? MappedFile { file.release(UnsafeRawPointer(t.pointer), count: t.byteCount) }
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit { bk_free_weights(pointer, byteCount) }
 }
 
 /// A masked task's zeroed entries in the panel order of its base's `PackedWeight` (bk_pack_mask): the

@@ -38,8 +38,9 @@ void bk_attention_head_avx512(const float *qb, const float *kb, const float *vb,
 #define BK_PACKED_MR_AVX512 12
 #define BK_PACKED_MR_AVX2 6
 #if BK_X86
-void bk_packed_cols_avx512(const float *xp, int64_t m, int64_t k, const float *packed, const uint32_t *keep,
-                           int64_t p0, int64_t p1, int64_t n, const float *bias, float *y);
+/* AVX-512 reads x's rows in place: row r at xp + r * ldx (ldx >= k). */
+void bk_packed_cols_avx512(const float *xp, int64_t ldx, int64_t m, int64_t k, const float *packed,
+                           const uint32_t *keep, int64_t p0, int64_t p1, int64_t n, const float *bias, float *y);
 void bk_packed_cols_avx2(const float *xp, int64_t m, int64_t k, const float *packed, const uint32_t *keep,
                          int64_t p0, int64_t p1, int64_t n, const float *bias, float *y);
 #endif

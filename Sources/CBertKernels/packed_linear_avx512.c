@@ -7,6 +7,8 @@
 
 #define MR BK_PACKED_MR_AVX512
 #define KC 384
+/* Rows per M block: the block of x (MC x KC floats) stays in L2 while every panel of the task passes over it. */
+#define MC 240
 
 #define DEFINE_PK(R, MASKED)                                                                                 \
     static BK_TARGET_AVX512 void pk_##R##_##MASKED(const float *xs, int64_t ldx, int64_t kc, const float *wp,             \
@@ -57,31 +59,36 @@ static pk_fn const plain[MR + 1] = {0, pk_1_0, pk_2_0, pk_3_0, pk_4_0, pk_5_0, p
 static pk_fn const masked[MR + 1] = {0, pk_1_1, pk_2_1, pk_3_1, pk_4_1, pk_5_1, pk_6_1,
                                      pk_7_1, pk_8_1, pk_9_1, pk_10_1, pk_11_1, pk_12_1};
 
-BK_TARGET_AVX512 void bk_packed_cols_avx512(const float *xp, int64_t m, int64_t k, const float *packed, const uint32_t *keep,
-                           int64_t p0, int64_t p1, int64_t n, const float *bias, float *y) {
+BK_TARGET_AVX512 void bk_packed_cols_avx512(const float *xp, int64_t ldx, int64_t m, int64_t k, const float *packed,
+                                             const uint32_t *keep, int64_t p0, int64_t p1, int64_t n, const float *bias,
+                                             float *y) {
     /* A masked task: each (panel, K block) is copied once through its keep words into a small buffer that the
      * plain kernels then read for every strip (the masked kernels, which apply the words on every load, are the
      * fallback when that buffer cannot be had). */
     float *panel = keep ? bk_scratch(BK_SCRATCH_PANEL, KC * 32) : 0;
     pk_fn const *kernels = keep && !panel ? masked : plain;
-    for (int64_t k0 = 0; k0 < k; k0 += KC) {
-        int64_t kc = k - k0 < KC ? k - k0 : KC;
-        for (int64_t p = p0; p < p1; p++) {
-            int64_t col = p * 32;
-            int nr = (int)(n - col < 32 ? n - col : 32);
-            const float *wp = packed + (p * k + k0) * 32;
-            const uint32_t *kp = keep ? keep + p * k + k0 : 0;
-            if (panel) {
-                for (int64_t kk = 0; kk < kc; kk++) {
-                    _mm512_store_ps(panel + kk * 32, _mm512_maskz_load_ps((__mmask16)kp[kk], wp + kk * 32));
-                    _mm512_store_ps(panel + kk * 32 + 16, _mm512_maskz_load_ps((__mmask16)(kp[kk] >> 16), wp + kk * 32 + 16));
+    for (int64_t m0 = 0; m0 < m; m0 += MC) {
+        int64_t mc = m - m0 < MC ? m - m0 : MC;
+        for (int64_t k0 = 0; k0 < k; k0 += KC) {
+            int64_t kc = k - k0 < KC ? k - k0 : KC;
+            for (int64_t p = p0; p < p1; p++) {
+                int64_t col = p * 32;
+                int nr = (int)(n - col < 32 ? n - col : 32);
+                const float *wp = packed + (p * k + k0) * 32;
+                const uint32_t *kp = keep ? keep + p * k + k0 : 0;
+                if (panel) {
+                    for (int64_t kk = 0; kk < kc; kk++) {
+                        _mm512_store_ps(panel + kk * 32, _mm512_maskz_load_ps((__mmask16)kp[kk], wp + kk * 32));
+                        _mm512_store_ps(panel + kk * 32 + 16,
+                                        _mm512_maskz_load_ps((__mmask16)(kp[kk] >> 16), wp + kk * 32 + 16));
+                    }
+                    wp = panel;
                 }
-                wp = panel;
-            }
-            const float *b = bias ? bias + col : 0;
-            for (int64_t r0 = 0; r0 < m; r0 += MR) {
-                int64_t R = m - r0 < MR ? m - r0 : MR;
-                kernels[R](xp + r0 * k + k0, k, kc, wp, kp, b, y + r0 * n + col, n, nr, k0 > 0);
+                const float *b = bias ? bias + col : 0;
+                for (int64_t r0 = m0; r0 < m0 + mc; r0 += MR) {
+                    int64_t R = m0 + mc - r0 < MR ? m0 + mc - r0 : MR;
+                    kernels[R](xp + r0 * ldx + k0, ldx, kc, wp, kp, b, y + r0 * n + col, n, nr, k0 > 0);
+                }
             }
         }
     }

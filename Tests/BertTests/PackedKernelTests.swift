@@ -28,7 +28,7 @@ final class PackedKernelTests: XCTestCase {
     func testPackedLinearMatchesReference() {
         let pool = bk_pool_create(2)
         defer { bk_pool_destroy(pool) }
-        let shapes = [(1, 1, 1), (3, 17, 5), (13, 40, 33), (37, 300, 64), (64, 384, 97), (25, 513, 31), (130, 64, 384)]
+        let shapes = [(1, 1, 1), (3, 17, 5), (13, 40, 33), (37, 300, 64), (64, 384, 97), (25, 513, 31), (130, 64, 384), (250, 1024, 40), (493, 20, 70)]
         for (m, k, n) in shapes {
             let x = random(m * k), w = random(n * k), b = random(n)
             let bits = zeroedBits(n, k, fraction: 0.3)

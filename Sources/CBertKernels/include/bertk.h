@@ -108,6 +108,12 @@ typedef enum bk_epilogue { BK_EPILOGUE_NONE = 0, BK_EPILOGUE_GELU = 1 /* bk_gelu
 bk_status bk_linear_packed(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *packed,
                            const uint32_t *keep, int64_t n, const float *bias, bk_epilogue epilogue, float *y);
 
+/* Memory for packed weights: blocks of 2 MiB or more are mapped on a 2 MiB boundary and marked for
+ * transparent huge pages (fewer TLB misses while a GEMM streams the panels); smaller ones are 64-byte
+ * aligned heap blocks. NULL when out of memory. Free with bk_free_weights and the same byte count. */
+void *bk_alloc_weights(size_t bytes);
+void bk_free_weights(void *p, size_t bytes);
+
 /* ---- Hashing ---- */
 
 /* A 64-bit non-cryptographic hash of bytes (xxHash64 algorithm), for fingerprints and checksums. */
