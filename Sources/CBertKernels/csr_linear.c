@@ -170,6 +170,9 @@ bk_status bk_csr_linear(bk_pool *pool, const float *x, int64_t m, int64_t k, con
         j.part = (((rows + tasks - 1) / tasks) + 15) & ~(int64_t)15;
         j.by_tokens = tasks > 1 && rows >= 32 * tasks;
         if (j.by_tokens) {
+            /* At most one block of tokens per task: its transpose (k x 64 floats) then stays in L2 while every
+             * row passes over it. */
+            if (j.part > MAXW) j.part = MAXW;
             j.tasks = (rows + j.part - 1) / j.part;
         } else {
             float *xt = bk_scratch(BK_SCRATCH_PACK_X, (size_t)(((rows + MAXW - 1) / MAXW) * MAXW * k));
