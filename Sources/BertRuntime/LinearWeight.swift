@@ -55,7 +55,7 @@ public enum LinearWeight: @unchecked Sendable {
         }
     }
 
-    /// y = x W^T + bias, then GELU when `gelu` (fused into the packed GEMM, a separate pass otherwise).
+    /// y = x W^T + bias, then GELU when `gelu` (fused into the packed GEMM and CSR, a separate pass otherwise).
     func apply(pool: OpaquePointer?, x: UnsafePointer<Float>, m: Int, k: Int, bias: UnsafePointer<Float>?,
                gelu: Bool = false, y: UnsafeMutablePointer<Float>) throws {
         let epilogue = gelu ? BK_EPILOGUE_GELU : BK_EPILOGUE_NONE
@@ -63,8 +63,9 @@ public enum LinearWeight: @unchecked Sendable {
         case .dense(let w):
             try check(bk_linear(pool, x, Int64(m), Int64(k), w.pointer, Int64(w.shape[0]), bias, y), "linear")
         case .csr(let rows, _, let rowPtr, let colIdx, let indexBytes, let values, _):
-            try check(bk_csr_linear(pool, x, Int64(m), Int64(k), rowPtr, colIdx, Int32(indexBytes), values, Int64(rows),
-                                    bias, y), "csr linear")
+            try check(bk_csr_linear_ex(pool, x, Int64(m), Int64(k), rowPtr, colIdx, Int32(indexBytes), values, Int64(rows),
+                                       bias, epilogue, y), "csr linear")
+            return
         case .masked(let base, let zeroed):
             try zeroed.words.withUnsafeBufferPointer { bits in
                 try check(bk_masked_linear(pool, x, Int64(m), Int64(k), base.pointer, bits.baseAddress, Int64(base.shape[0]),

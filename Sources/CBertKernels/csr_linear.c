@@ -21,7 +21,7 @@ typedef struct {
     const void *col_idx;
     float *y;
     int64_t k, n, tok0, rows, tasks, part;
-    int index_bytes, isa, by_tokens, failed;
+    int index_bytes, isa, by_tokens, failed, epilogue;
 } csr_job;
 
 /* Token-block width for `rows` remaining tokens, and the kernel that handles it. */
@@ -99,6 +99,8 @@ static void run_range(const csr_job *j, const float *xt0, int64_t tok, int64_t n
 #if BK_X86
                 if (j->isa == BK_ISA_AVX512 && width >= 16) {
                     bk_csr_store_avx512(yt, width, used, gl, j->bias ? j->bias + g0 : NULL, y, j->n);
+                    if (j->epilogue == BK_EPILOGUE_GELU)
+                        for (int64_t t = 0; t < used; t++) bk_gelu_erf(y + t * j->n, (size_t)gl);
                     s += width;
                     continue;
                 }
@@ -110,6 +112,8 @@ static void run_range(const csr_job *j, const float *xt0, int64_t tok, int64_t n
                     else
                         for (int64_t q = 0; q < gl; q++) yr[q] = yt[q * width + t];
                 }
+                if (j->epilogue == BK_EPILOGUE_GELU)
+                    for (int64_t t = 0; t < used; t++) bk_gelu_erf(y + t * j->n, (size_t)gl);
                 s += width;
             }
         }
@@ -138,6 +142,13 @@ static void csr_task(void *ctx, int64_t i) {
 
 bk_status bk_csr_linear(bk_pool *pool, const float *x, int64_t m, int64_t k, const int32_t *row_ptr, const void *col_idx,
                         int index_bytes, const float *values, int64_t n, const float *bias, float *y) {
+    return bk_csr_linear_ex(pool, x, m, k, row_ptr, col_idx, index_bytes, values, n, bias, BK_EPILOGUE_NONE, y);
+}
+
+bk_status bk_csr_linear_ex(bk_pool *pool, const float *x, int64_t m, int64_t k, const int32_t *row_ptr,
+                           const void *col_idx, int index_bytes, const float *values, int64_t n, const float *bias,
+                           bk_epilogue epilogue, float *y) {
+    if (epilogue != BK_EPILOGUE_NONE && epilogue != BK_EPILOGUE_GELU) return BK_ERR_ARGUMENT;
     if (m < 0 || k < 1 || n < 1 || !x || !row_ptr || !y) return m == 0 ? BK_OK : BK_ERR_ARGUMENT;
     if (index_bytes != 2 && index_bytes != 4) return BK_ERR_ARGUMENT;
     if (index_bytes == 2 && k > 65536) return BK_ERR_ARGUMENT;
@@ -156,7 +167,7 @@ bk_status bk_csr_linear(bk_pool *pool, const float *x, int64_t m, int64_t k, con
     isa = (int)bk_isa_current();
 #endif
     int threads = bk_pool_threads(pool);
-    csr_job j = {x, NULL, values, bias, row_ptr, col_idx, y, k, n, 0, 0, 1, 0, index_bytes, isa, 0, 0};
+    csr_job j = {x, NULL, values, bias, row_ptr, col_idx, y, k, n, 0, 0, 1, 0, index_bytes, isa, 0, 0, (int)epilogue};
     for (int64_t tok0 = 0; tok0 < m; tok0 += CHUNK) {
         int64_t rows = m - tok0 < CHUNK ? m - tok0 : CHUNK;
         j.tok0 = tok0;

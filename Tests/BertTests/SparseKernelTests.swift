@@ -146,6 +146,31 @@ final class SparseKernelTests: XCTestCase {
         }
     }
 
+    /// GELU fused into the CSR store equals CSR then bk_gelu_erf bit for bit (token blocks of every width, rows
+    /// groups with a tail, one and two threads, each ISA), and an unknown epilogue is refused.
+    func testGeluEpilogueEqualsSeparateGelu() {
+        let pool = bk_pool_create(2)
+        defer { bk_pool_destroy(pool) }
+        for (m, k, n) in [(1, 40, 19), (37, 300, 70), (130, 64, 3072), (300, 33, 37)] {
+            let s = makeSparse(n: n, k: k, density: 0.2)
+            let x = random(m * k), b = random(n)
+            forEachISA { isa in
+                for p in [pool, nil] {
+                    var fused = [Float](repeating: .nan, count: m * n), separate = fused
+                    XCTAssertEqual(bk_csr_linear_ex(p, x, Int64(m), Int64(k), s.rowPtr, s.col16, 2, s.values, Int64(n), b,
+                                                    BK_EPILOGUE_GELU, &fused), BK_OK)
+                    XCTAssertEqual(bk_csr_linear(p, x, Int64(m), Int64(k), s.rowPtr, s.col16, 2, s.values, Int64(n), b,
+                                                 &separate), BK_OK)
+                    bk_gelu_erf(&separate, separate.count)
+                    XCTAssertEqual(fused, separate, "\(isa) m=\(m) k=\(k) n=\(n) pool=\(p != nil)")
+                }
+            }
+            var y = [Float](repeating: 0, count: m * n)
+            XCTAssertEqual(bk_csr_linear_ex(nil, x, Int64(m), Int64(k), s.rowPtr, s.col16, 2, s.values, Int64(n), b,
+                                            bk_epilogue(rawValue: 7), &y), BK_ERR_ARGUMENT)
+        }
+    }
+
     func testRejectsBadArguments() {
         let x = random(6), b = random(2)
         var y = [Float](repeating: 0, count: 6)

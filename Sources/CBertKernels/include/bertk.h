@@ -83,6 +83,13 @@ bk_status bk_embeddings(const int32_t *ids, const int32_t *types, int64_t batch,
  * artifact reader validated it). */
 bk_status bk_csr_linear(bk_pool *pool, const float *x, int64_t m, int64_t k, const int32_t *row_ptr, const void *col_idx,
                         int index_bytes, const float *values, int64_t n, const float *bias, float *y);
+/* What a linear layer applies to its outputs after the bias. */
+typedef enum bk_epilogue { BK_EPILOGUE_NONE = 0, BK_EPILOGUE_GELU = 1 /* bk_gelu_erf */ } bk_epilogue;
+/* bk_csr_linear, then the epilogue on each block of outputs while it is in cache (GELU: the results equal
+ * bk_csr_linear followed by bk_gelu_erf bit for bit). */
+bk_status bk_csr_linear_ex(bk_pool *pool, const float *x, int64_t m, int64_t k, const int32_t *row_ptr,
+                           const void *col_idx, int index_bytes, const float *values, int64_t n, const float *bias,
+                           bk_epilogue epilogue, float *y);
 /* y = x * (W with zeroed entries)^T + bias: W [N,K] dense (the shared base's weights, never copied or modified),
  * zeroed_bits: bit (r*K + c) of little-endian uint64 words set = entry (r, c) is treated as 0. The mask is applied while
  * packing W panels, so this costs about the same as bk_linear. */
@@ -101,8 +108,6 @@ bk_status bk_pack_weights(bk_pool *pool, const float *w, const uint64_t *zeroed_
 int64_t bk_packed_mask_words(int64_t k, int64_t n);
 /* A masked task's mask in panel order: bit j of keep[p*K + k] set = entry (32p + j, k) is kept (not zeroed, and < N). */
 bk_status bk_pack_mask(bk_pool *pool, const uint64_t *zeroed_bits, int64_t k, int64_t n, uint32_t *keep);
-/* What bk_linear_packed applies to its output while it is in cache. */
-typedef enum bk_epilogue { BK_EPILOGUE_NONE = 0, BK_EPILOGUE_GELU = 1 /* bk_gelu_erf */ } bk_epilogue;
 /* y[M,N] = epilogue(x[M,K] * W^T + bias) with W from bk_pack_weights; keep: NULL, or a bk_pack_mask mask applied on the
  * fly (a masked task over the base's packed weights). x is packed once per call into per-thread scratch. */
 bk_status bk_linear_packed(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *packed,
