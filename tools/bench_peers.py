@@ -4,7 +4,8 @@ thread counts, in one run.
 
     python3 tools/bench_peers.py [MODEL_DIR[@BASE_DIR] ...] [--bertrun PATH] [--bertc PATH]
                                  [--shapes 1x128,8x128,1x32] [--threads 1,2] [--runs N] [--warmup N]
-                                 [--peers ort,deepsparse] [--json FILE] [--check REF.jsonl] [--skip-bertrun]
+                                 [--peers ort,deepsparse] [--rounds R] [--json FILE] [--check REF.jsonl]
+                                 [--skip-bertrun]
 
 MODEL_DIR is a Hugging Face BERT folder (config.json, model.safetensors, vocab.txt); MODEL_DIR@BASE_DIR compiles
 it as a task over BASE_DIR (`bertc compile MODEL_DIR --base BASE_DIR`): bertrun runs the task artifact over the
@@ -20,7 +21,9 @@ graph optimisations) in the venv .models/venv-peers; runs DeepSparse 1.8.0 in a 
 Both venvs are made on first use (deepsparse 1.8.0 pins numpy 1.26.4 and onnx 1.14.1 and has wheels for CPython
 3.8-3.11 only; a peer that cannot be installed is reported and left out). Every engine runs the token ids of
 `bertrun bench` (tools/bench_inputs.py): medians and p90 of --runs timed runs after --warmup untimed ones.
-DeepSparse's outputs are compared with ORT's on every shape (max abs difference printed).
+DeepSparse's outputs are compared with ORT's on every shape (max abs difference printed). With --rounds R the
+engines take turns R times per model (bertrun, ORT, DeepSparse, bertrun, ...), so a slow spell of a shared machine
+falls on all of them alike; each engine's number is then the round whose median is the median over rounds.
 
 Prints a table (model, batch x seq, threads, bertrun median ms, ORT ms, DeepSparse ms, bertrun/ORT,
 bertrun/DeepSparse: below 1 means bertrun is faster) and with --json writes every number, including p90,
@@ -331,6 +334,16 @@ def check(model_path, ref_path):
     return ok
 
 
+def median_round(rounds):
+    """Per (batch, seq, threads): the result of the round whose median is the median over rounds (the lower
+    middle one for an even count), so every number reported comes from one real run."""
+    out = {}
+    for key in {k for r in rounds for k in r}:
+        got = sorted((r[key] for r in rounds if key in r), key=lambda x: x["median_ms"])
+        out[key] = got[(len(got) - 1) // 2]
+    return out
+
+
 def cpu_name():
     name, flags = platform.processor() or platform.machine(), ""
     try:
@@ -361,13 +374,14 @@ def main():
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--peers", type=peer_list, default=["ort", "deepsparse"])
+    ap.add_argument("--rounds", type=int, default=1, help="engines take turns this many times per model")
     ap.add_argument("--deepsparse-python", help="CPython 3.8-3.11 for the DeepSparse venv (default: searched)")
     ap.add_argument("--json", help="write every number to this file")
     ap.add_argument("--check", help="reference .jsonl with input_ids and last_hidden_state (one model only)")
     ap.add_argument("--skip-bertrun", action="store_true", help="only run the peers")
     args = ap.parse_args()
-    if args.runs < 1 or args.warmup < 0:
-        fail("--runs must be >= 1 and --warmup >= 0")
+    if args.runs < 1 or args.warmup < 0 or args.rounds < 1:
+        fail("--runs and --rounds must be >= 1 and --warmup >= 0")
     models = [parse_model(m) for m in (args.models or [os.path.join(ROOT, m) for m in DEFAULT_MODELS])]
     if args.check and len(models) != 1:
         fail("--check needs exactly one model")
@@ -406,17 +420,30 @@ def main():
         if args.check:
             ok = check(onnx_path, args.check) and ok
 
-        entry = {"model": name, "dir": model_dir, "base": base, "rows": []}
-        bert = {}
-        if tools:
-            note(f"{name}: bertrun bench")
-            bert, entry["artifact_bytes"] = run_bertrun(args, tools, name, model_dir, base)
-        note(f"{name}: ONNX Runtime")
-        ortres, ortout = run_ort(args, onnx_path, model_dir) if "ort" in args.peers else ({}, {})
-        dsres, ds_diff = {}, None
-        if ds_python:
-            note(f"{name}: DeepSparse")
-            dsres, ds_diff = run_deepsparse(args, ds_python, name, onnx_path, model_dir, ortout)
+        entry = {"model": name, "dir": model_dir, "base": base, "rows": [], "rounds": []}
+        bert_rounds, ort_rounds, ds_rounds, ds_diff = [], [], [], None
+        for rnd in range(args.rounds):
+            tag = f" (round {rnd + 1}/{args.rounds})" if args.rounds > 1 else ""
+            if tools:
+                note(f"{name}: bertrun bench{tag}")
+                res, entry["artifact_bytes"] = run_bertrun(args, tools, name, model_dir, base)
+                bert_rounds.append(res)
+            ortout = {}
+            if "ort" in args.peers:
+                note(f"{name}: ONNX Runtime{tag}")
+                res, ortout = run_ort(args, onnx_path, model_dir)
+                ort_rounds.append(res)
+            if ds_python:
+                note(f"{name}: DeepSparse{tag}")
+                res, diff = run_deepsparse(args, ds_python, name, onnx_path, model_dir, ortout)
+                ds_rounds.append(res)
+                if diff is not None:
+                    ds_diff = diff if ds_diff is None else max(ds_diff, diff)
+        bert, ortres, dsres = median_round(bert_rounds), median_round(ort_rounds), median_round(ds_rounds)
+        entry["rounds"] = [{"engine": e, "round": i + 1, "median_ms": {f"{b}x{s}x{t}": r["median_ms"]
+                                                                       for (b, s, t), r in res.items()}}
+                           for e, rounds in (("bertrun", bert_rounds), ("ort", ort_rounds), ("deepsparse", ds_rounds))
+                           for i, res in enumerate(rounds)]
         entry["deepsparse_vs_ort_max_abs_diff"] = ds_diff
         for t in args.threads:
             for b, s in args.shapes:
@@ -435,8 +462,9 @@ def main():
 
     cpu = cpu_name()
     peers = [f"ONNX Runtime {ort.__version__}"] + ([f"DeepSparse {ds_version}"] if ds_version else [])
+    rounds = f"; engines in {args.rounds} alternating rounds, median round" if args.rounds > 1 else ""
     print(f"\n# bertrun vs {' and '.join(peers)}; {cpu}; float32; medians of {args.runs} runs after "
-          f"{args.warmup} warm-up; ratio < 1: bertrun faster")
+          f"{args.warmup} warm-up{rounds}; ratio < 1: bertrun faster")
     if ds_reason:
         print(f"# DeepSparse left out: {ds_reason}")
     print("| model | batch x seq | threads | bertrun ms | ORT ms | DeepSparse ms | bertrun/ORT | bertrun/DeepSparse |")
@@ -452,7 +480,7 @@ def main():
                   f"{e['deepsparse_vs_ort_max_abs_diff']:.3g}")
     if args.json:
         doc = {"cpu": cpu, "onnxruntime": ort.__version__, "onnx": onnx.__version__, "deepsparse": ds_version,
-               "deepsparse_left_out": ds_reason, "runs": args.runs, "warmup": args.warmup,
+               "deepsparse_left_out": ds_reason, "runs": args.runs, "warmup": args.warmup, "rounds": args.rounds,
                "date": time.strftime("%Y-%m-%d %H:%M:%S"), "models": report}
         tmp = args.json + ".tmp"
         with open(tmp, "w") as f:
