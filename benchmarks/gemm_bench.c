@@ -27,7 +27,7 @@ static void run(const call *c) {
 
 int main(int argc, char **argv) {
     const int64_t shapes[][3] = {{128, 384, 1152}, {128, 384, 1536}, {128, 1536, 384}, {1024, 384, 1536},
-                                 {32, 384, 384}, {128, 768, 3072}, {128, 3072, 768}};
+                                 {32, 384, 384}, {128, 768, 3072}, {128, 3072, 768}, {32, 768, 768}, {32, 768, 3072}, {32, 3072, 768}};
     const char *modes[] = {"linear", "packed", "masked"};
     int only = -1;
     if (argc > 1) for (int l = 0; l <= 2; l++) if (!strcmp(argv[1], bk_isa_name((bk_isa_level)l))) only = l;
