@@ -254,7 +254,9 @@ bk_status bk_linear_packed(bk_pool *pool, const float *x, int64_t m, int64_t k, 
     }
 
     int64_t panels = panels_of(n);
-    int64_t tasks = big ? threads * 4 : 1;
+    /* Tasks of about one panel each: a thread that starts late (waking) or runs slow is left with little to
+     * finish alone. */
+    int64_t tasks = big ? threads * 12 : 1;
     if (tasks > panels) tasks = panels;
     plin_job j = {xp, packed, bias, keep, y, ldx, m, k, n, panels, (panels + tasks - 1) / tasks, fn, epilogue};
     bk_parallel_for(big ? pool : NULL, (panels + j.panels_per_task - 1) / j.panels_per_task, plin_task, &j);
