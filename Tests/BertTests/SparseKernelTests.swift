@@ -122,7 +122,9 @@ final class SparseKernelTests: XCTestCase {
     func testChunksAndEdgeShapes() {
         let pool = bk_pool_create(2)
         defer { bk_pool_destroy(pool) }
-        for (m, k, n, density) in [(300, 32, 37, 0.3), (520, 33, 70, 0.5), (257, 1, 1, 1.0), (5, 65536, 3, 0.01), (2, 7, 1, 0.0)] {
+        // (20, 700, 800): few tokens, enough work to split the rows between threads, each transposing the tokens itself.
+        for (m, k, n, density) in [(300, 32, 37, 0.3), (520, 33, 70, 0.5), (257, 1, 1, 1.0), (5, 65536, 3, 0.01), (2, 7, 1, 0.0),
+                                   (20, 700, 800, 0.3)] {
             let s = makeSparse(n: n, k: k, density: density)
             let x = random(m * k), b = random(n)
             let ref = reference(x, m: m, k: k, n: n, s)
