@@ -1,15 +1,16 @@
 /* bk_csr_linear: y = x W^T + b with W in CSR by rows (one row per output neuron). Tokens are processed
  * in chunks of up to CHUNK, transposed into per-thread scratch as blocks of `width` tokens (xt[k][width],
- * zero-padded). With a pool, each thread takes a share of the tokens (transposing its own, so no core
- * reads another's transpose), or when there are too few tokens, every thread transposes them all into its
- * own scratch and the output rows are split into tasks balanced on nonzeros. Rows go in groups of GROUP; for each token
+ * zero-padded). Tasks take a block of up to 64 tokens each (transposing their own, so no core reads
+ * another's transpose and the block stays in L2), or when there are too few tokens for every thread to get
+ * 32, every thread transposes them all into its own scratch and the output rows are split into tasks
+ * balanced on nonzeros. Rows go in groups of GROUP; for each token
  * block the ISA's row kernel (csr_linear_avx512.c, csr_linear_avx2.c, or the portable one here) makes
  * one SIMD multiply-add per nonzero over the block's tokens into a small [GROUP][width] buffer, which is
  * transposed into y with the bias. This file also holds the portable row kernel. */
 #include <string.h>
 #include "bk_internal.h"
 
-#define CHUNK 256   /* tokens per transposed chunk: bounds scratch at CHUNK * k floats */
+#define CHUNK 1024  /* tokens per call to the pool */
 #define GROUP 16    /* output rows per y write-back */
 #define MAXW 64     /* widest token block */
 
@@ -194,10 +195,11 @@ bk_status bk_csr_linear_ex(bk_pool *pool, const float *x, int64_t m, int64_t k, 
          * transposing the chunk once per thread); else rows, several tasks per thread. Shares are multiples of 16
          * tokens. */
         j.part = (((rows + tasks - 1) / tasks) + 15) & ~(int64_t)15;
-        j.by_tokens = tasks > 1 && rows >= 32 * tasks;
+        int parallel = tasks > 1;
+        j.by_tokens = rows >= 32 * tasks;
         if (j.by_tokens) {
-            /* At most one block of tokens per task: its transpose (k x 64 floats) then stays in L2 while every
-             * row passes over it. */
+            /* At most one block of tokens per task, also on one thread: its transpose (k x 64 floats) then stays in
+             * L2 while every row passes over it. */
             if (j.part > MAXW) j.part = MAXW;
             j.tasks = (rows + j.part - 1) / j.part;
         } else {
@@ -206,7 +208,7 @@ bk_status bk_csr_linear_ex(bk_pool *pool, const float *x, int64_t m, int64_t k, 
             if (tasks > (n + GROUP - 1) / GROUP) tasks = (n + GROUP - 1) / GROUP;
             j.tasks = tasks;
         }
-        bk_parallel_for(pool, j.tasks, csr_task, &j);
+        bk_parallel_for(parallel ? pool : NULL, j.tasks, csr_task, &j);
         if (j.failed) return BK_ERR_NOMEM;
     }
     return BK_OK;
