@@ -5,6 +5,7 @@
 #include "bk_internal.h"
 #if BK_X86
 #include <immintrin.h>
+#include "transpose16_avx512.h"
 
 #define IDX(j) ((int64_t)(ib == 2 ? ((const uint16_t *)col_idx)[j] : ((const uint32_t *)col_idx)[j]))
 
@@ -91,33 +92,6 @@ static inline __attribute__((always_inline)) BK_TARGET_AVX512 void rows_16(const
         }
         for (; j < e; j++) a = _mm512_fmadd_ps(_mm512_set1_ps(values[j]), _mm512_loadu_ps(xt + IDX(j) * 16), a);
         _mm512_storeu_ps(yt + (r - r0) * 16, _mm512_add_ps(_mm512_add_ps(a, b), _mm512_add_ps(c, d)));
-    }
-}
-
-/* out[j] = column j of the 16 x 16 matrix whose rows are r[0..15]. */
-static inline __attribute__((always_inline)) BK_TARGET_AVX512 void transpose16(const __m512 r[16], __m512 out[16]) {
-    __m512 t[16], u[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    /* u[4g + c], 128-bit lane L: column 4L + c of rows 4g .. 4g+3. */
-    for (int g = 0; g < 4; g++) {
-        __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
-        __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
-        u[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-    }
-    /* A 4 x 4 transpose of 128-bit lanes across u[c], u[4+c], u[8+c], u[12+c]. */
-    for (int c = 0; c < 4; c++) {
-        __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88), v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xdd);
-        __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88), v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xdd);
-        out[c] = _mm512_shuffle_f32x4(v0, v2, 0x88);
-        out[8 + c] = _mm512_shuffle_f32x4(v0, v2, 0xdd);
-        out[4 + c] = _mm512_shuffle_f32x4(v1, v3, 0x88);
-        out[12 + c] = _mm512_shuffle_f32x4(v1, v3, 0xdd);
     }
 }
 

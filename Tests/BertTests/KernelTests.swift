@@ -108,7 +108,7 @@ final class KernelTests: XCTestCase {
         // (batch, seq, heads, head_dim, lengths); a length of 0 masks every key of that sequence.
         let cases: [(Int, Int, Int, Int, [Int]?)] = [
             (3, 7, 2, 5, [7, 4, 1]), (2, 33, 3, 16, [33, 20]), (1, 1, 1, 1, nil), (2, 5, 4, 8, nil), (2, 6, 2, 3, [0, 6]),
-            (2, 128, 2, 32, [128, 77]), (1, 70, 2, 64, nil), (2, 19, 1, 40, [19, 3]),
+            (2, 128, 2, 32, [128, 77]), (1, 70, 2, 64, nil), (2, 19, 1, 40, [19, 3]), (1, 23, 2, 80, [22]),
         ]
         for (B, S, heads, D, lengths) in cases {
             let H = heads * D
