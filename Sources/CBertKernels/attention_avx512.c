@@ -1,6 +1,6 @@
 /* AVX-512 attention for one (batch, head), in blocks of up to four query rows. K is transposed into
  * scratch ([D][sp], 16 x 16 tiles through registers). Scores: the block's rows times kt, 64 keys (four
- * zmm) per step, 16 accumulators; the softmax is vectorised (bk_exp16_avx512, masked keys exactly 0);
+ * zmm) per step, 16 accumulators; the softmax is vectorised (bk_exp16, masked keys exactly 0);
  * the output: the probabilities times V (read in place), 64 head dims per step, scaled by 1/sum at the end.
  * Each accumulator sums over d (scores) or s (output) in order, so results do not depend on the blocking.
  * Same semantics as the portable body in attention.c. 8 x 128 x 768, 12 heads, one thread: 63 -> 77
@@ -9,29 +9,10 @@
 #if BK_X86
 #include <immintrin.h>
 #include <math.h>
+#include "vecmath_avx512.h"
 #include "transpose16_avx512.h"
 
 #define ROWS 4 /* query rows per block */
-
-/* exp(x) for 16 lanes, within about 2 ulp over the float range; underflows to exactly 0 for
- * x < -103.9 and is +inf above 88.72. Cody-Waite reduction, Cephes' degree-6 polynomial, scalef. */
-BK_TARGET_AVX512 __m512 bk_exp16_avx512(__m512 x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
-    x = _mm512_min_ps(x, _mm512_set1_ps(88.8f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    __m512 r2 = _mm512_mul_ps(r, r);
-    p = _mm512_fmadd_ps(p, r2, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);
-}
 
 static inline __mmask16 tail_mask(int64_t left) {
     return left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
@@ -79,7 +60,7 @@ static BK_TARGET_AVX512 float softmax_row(float *p, int64_t sp, const __mmask16 
     __m512 vmax = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
     __m512 sum = _mm512_setzero_ps();
     for (int64_t s0 = 0; s0 < sp; s0 += 16) {
-        __m512 e = _mm512_maskz_mov_ps(keep[s0 / 16], bk_exp16_avx512(_mm512_sub_ps(_mm512_load_ps(p + s0), vmax)));
+        __m512 e = _mm512_maskz_mov_ps(keep[s0 / 16], bk_exp16(_mm512_sub_ps(_mm512_load_ps(p + s0), vmax)));
         _mm512_store_ps(p + s0, e);
         sum = _mm512_add_ps(sum, e);
     }

@@ -38,9 +38,10 @@ void bk_attention_head_avx512(const float *qb, const float *kb, const float *vb,
 #define BK_PACKED_MR_AVX512 12
 #define BK_PACKED_MR_AVX2 6
 #if BK_X86
-/* AVX-512 reads x's rows in place: row r at xp + r * ldx (ldx >= k). */
+/* AVX-512 reads x's rows in place: row r at xp + r * ldx (ldx >= k); gelu: bk_gelu_erf on each finished tile. */
 void bk_packed_cols_avx512(const float *xp, int64_t ldx, int64_t m, int64_t k, const float *packed,
-                           const uint32_t *keep, int64_t p0, int64_t p1, int64_t n, const float *bias, float *y);
+                           const uint32_t *keep, int64_t p0, int64_t p1, int64_t n, const float *bias, float *y,
+                           int gelu);
 void bk_packed_cols_avx2(const float *xp, int64_t m, int64_t k, const float *packed, const uint32_t *keep,
                          int64_t p0, int64_t p1, int64_t n, const float *bias, float *y);
 #endif
@@ -59,8 +60,10 @@ void bk_csr_rows_avx512(const float *xt, int width, const int32_t *row_ptr, cons
                         const float *values, int64_t r0, int64_t r1, float *yt);
 /* dst[c * width + t] = src[t * k + c] for c < k, t < width (0 for t >= used); width 16 or 32. */
 void bk_csr_transpose_avx512(const float *src, int64_t k, int64_t used, int width, float *dst);
-/* y[t * ldy + q] = yt[q * width + t] + bias[q] (bias may be NULL) for t < tokens, q < rows; width 16 or 32, rows <= 16. */
-void bk_csr_store_avx512(const float *yt, int width, int64_t tokens, int64_t rows, const float *bias, float *y, int64_t ldy);
+/* y[t * ldy + q] = yt[q * width + t] + bias[q] (bias may be NULL), then GELU if gelu (the same bits as bk_gelu_erf),
+ * for t < tokens, q < rows; width 16, 32 or 64, rows <= 16. */
+void bk_csr_store_avx512(const float *yt, int width, int64_t tokens, int64_t rows, const float *bias, int gelu, float *y,
+                         int64_t ldy);
 #endif
 
 /* `count` (1..64) bits of a little-endian uint64 bitmap starting at bit `pos`, in the low bits of the result.

@@ -103,9 +103,8 @@ static void run_range(const csr_job *j, const float *xt0, int64_t tok, int64_t n
                 float *y = j->y + (tok + t0 + s) * j->n + g0;
 #if BK_X86
                 if (j->isa == BK_ISA_AVX512 && width >= 16) {
-                    bk_csr_store_avx512(yt, width, used, gl, j->bias ? j->bias + g0 : NULL, y, j->n);
-                    if (j->epilogue == BK_EPILOGUE_GELU)
-                        for (int64_t t = 0; t < used; t++) bk_gelu_erf(y + t * j->n, (size_t)gl);
+                    bk_csr_store_avx512(yt, width, used, gl, j->bias ? j->bias + g0 : NULL, j->epilogue == BK_EPILOGUE_GELU,
+                                        y, j->n);
                     s += width;
                     continue;
                 }

@@ -1,11 +1,13 @@
 /* AVX-512 row kernel for bk_csr_linear: token blocks of 64 (four zmm), 32 (two) or 16 (one). Each nonzero
  * broadcasts its value and multiply-adds the transposed x row of its column over the block's tokens;
  * four independent accumulator sets (nonzeros j mod 4) hide the FMA latency. bk_csr_store_avx512 writes
- * the [16 rows][tokens] results into y's token rows with in-register 16 x 16 transposes. */
+ * the [16 rows][tokens] results into y's token rows with in-register 16 x 16 transposes, adding the bias
+ * and applying a fused GELU (bk_gelu16) in registers. */
 #include "bk_internal.h"
 #if BK_X86
 #include <immintrin.h>
 #include "transpose16_avx512.h"
+#include "vecmath_avx512.h"
 
 #define IDX(j) ((int64_t)(ib == 2 ? ((const uint16_t *)col_idx)[j] : ((const uint32_t *)col_idx)[j]))
 
@@ -96,7 +98,7 @@ static inline __attribute__((always_inline)) BK_TARGET_AVX512 void rows_16(const
 }
 
 BK_TARGET_AVX512 void bk_csr_store_avx512(const float *yt, int width, int64_t tokens, int64_t rows, const float *bias,
-                                          float *y, int64_t ldy) {
+                                          int gelu, float *y, int64_t ldy) {
     __mmask16 keep = rows >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rows) - 1);
     __m512 b = bias ? _mm512_maskz_loadu_ps(keep, bias) : _mm512_setzero_ps();
     for (int t0 = 0; t0 < width && t0 < tokens; t0 += 16) {
@@ -104,7 +106,10 @@ BK_TARGET_AVX512 void bk_csr_store_avx512(const float *yt, int width, int64_t to
         for (int q = 0; q < 16; q++) r[q] = q < rows ? _mm512_loadu_ps(yt + q * width + t0) : _mm512_setzero_ps();
         transpose16(r, out);
         int64_t nt = tokens - t0 < 16 ? tokens - t0 : 16;
-        for (int64_t t = 0; t < nt; t++) _mm512_mask_storeu_ps(y + (t0 + t) * ldy, keep, _mm512_add_ps(out[t], b));
+        if (gelu)
+            for (int64_t t = 0; t < nt; t++) _mm512_mask_storeu_ps(y + (t0 + t) * ldy, keep, bk_gelu16(_mm512_add_ps(out[t], b)));
+        else
+            for (int64_t t = 0; t < nt; t++) _mm512_mask_storeu_ps(y + (t0 + t) * ldy, keep, _mm512_add_ps(out[t], b));
     }
 }
 

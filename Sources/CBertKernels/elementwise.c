@@ -1,6 +1,6 @@
-/* Elementwise kernels: exact-erf GELU, tanh, add. On x86-64 glibc >= 2.35 the AVX2/AVX-512 paths
- * use glibc's vector math library (libmvec, pulled in by -lm) for erff/tanhf, 8 or 16 lanes at a
- * time; elsewhere, and at BK_ISA_PORTABLE, the scalar libm functions. */
+/* Elementwise kernels: GELU (erf form), tanh, add. GELU at BK_ISA_AVX512 uses bk_gelu16
+ * (vecmath_avx512.h); at BK_ISA_AVX2 on x86-64 glibc >= 2.35, glibc's vector math library (libmvec, pulled in by -lm)
+ * for erff, as tanh does at both levels; elsewhere, and at BK_ISA_PORTABLE, the scalar libm functions. */
 #include <math.h>
 #include "bk_internal.h"
 
@@ -19,26 +19,26 @@ static void gelu_portable(float *x, size_t n, size_t i) {
     }
 }
 
+#if BK_X86
+#include <immintrin.h>
+#include "vecmath_avx512.h"
+
+static BK_TARGET_AVX512 void gelu_avx512(float *x, size_t n) {
+    for (size_t i = 0; i < n; i += 16) {
+        /* The tail goes through the same vector code (masked), so an element's result does not depend on
+         * where it sits in the array (the fused GELUs run on column blocks). */
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(x + i, m, bk_gelu16(_mm512_maskz_loadu_ps(m, x + i)));
+    }
+}
+#endif
+
 #ifdef BK_MVEC
 #include <immintrin.h>
 /* glibc libmvec entry points (x86_64 vector function ABI names). */
-BK_TARGET_AVX512 __m512 _ZGVeN16v_erff(__m512);
 BK_TARGET_AVX512 __m512 _ZGVeN16v_tanhf(__m512);
 BK_TARGET_AVX2 __m256 _ZGVdN8v_erff(__m256);
 BK_TARGET_AVX2 __m256 _ZGVdN8v_tanhf(__m256);
-
-static BK_TARGET_AVX512 void gelu_avx512(float *x, size_t n) {
-    size_t i = 0;
-    const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f), s = _mm512_set1_ps(SQRT1_2);
-    for (; i < n; i += 16) {
-        /* The tail goes through the same vector function (masked), so an element's result does not depend on
-         * where it sits in the array (bk_linear_packed's fused GELU runs on column blocks). */
-        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
-        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-        __m512 e = _ZGVeN16v_erff(_mm512_mul_ps(v, s));
-        _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_mul_ps(v, half), _mm512_add_ps(one, e)));
-    }
-}
 
 static BK_TARGET_AVX2 void gelu_avx2(float *x, size_t n) {
     size_t i = 0;
@@ -67,12 +67,11 @@ static BK_TARGET_AVX2 void tanh_avx2(float *x, size_t n) {
 #endif
 
 void bk_gelu_erf(float *x, size_t n) {
+#if BK_X86
+    if (bk_isa_current() == BK_ISA_AVX512) { gelu_avx512(x, n); return; }
+#endif
 #ifdef BK_MVEC
-    switch (bk_isa_current()) {
-    case BK_ISA_AVX512: gelu_avx512(x, n); return;
-    case BK_ISA_AVX2: gelu_avx2(x, n); return;
-    default: break;
-    }
+    if (bk_isa_current() == BK_ISA_AVX2) { gelu_avx2(x, n); return; }
 #endif
     gelu_portable(x, n, 0);
 }

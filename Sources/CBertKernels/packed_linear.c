@@ -158,8 +158,9 @@ static inline __attribute__((always_inline)) void ptile(const float *xs, int64_t
 
 #define P_KC 256
 static void packed_cols_portable(const float *xp, int64_t ldx, int64_t m, int64_t k, const float *packed, const uint32_t *keep,
-                                 int64_t p0, int64_t p1, int64_t n, const float *bias, float *y) {
+                                 int64_t p0, int64_t p1, int64_t n, const float *bias, float *y, int gelu) {
     (void)ldx; /* strips are packed */
+    (void)gelu; /* applied by plin_task */
     for (int64_t k0 = 0; k0 < k; k0 += P_KC) {
         int64_t kc = k - k0 < P_KC ? k - k0 : P_KC;
         for (int64_t p = p0; p < p1; p++) {
@@ -185,29 +186,31 @@ static void packed_cols_portable(const float *xp, int64_t ldx, int64_t m, int64_
 
 #if BK_X86
 static void packed_cols_avx2(const float *xp, int64_t ldx, int64_t m, int64_t k, const float *packed,
-                             const uint32_t *keep, int64_t p0, int64_t p1, int64_t n, const float *bias, float *y) {
+                             const uint32_t *keep, int64_t p0, int64_t p1, int64_t n, const float *bias, float *y,
+                             int gelu) {
     (void)ldx; /* strips are packed */
+    (void)gelu; /* applied by plin_task */
     bk_packed_cols_avx2(xp, m, k, packed, keep, p0, p1, n, bias, y);
 }
 #endif
 
 /* ---- driver ---- */
 typedef void (*packed_cols_fn)(const float *, int64_t, int64_t, int64_t, const float *, const uint32_t *, int64_t,
-                               int64_t, int64_t, const float *, float *);
+                               int64_t, int64_t, const float *, float *, int);
 typedef struct {
     const float *xp, *packed, *bias;
     const uint32_t *keep;
     float *y;
     int64_t ldx, m, k, n, panels, panels_per_task;
     packed_cols_fn fn;
-    int epilogue;
+    int epilogue, fused; /* fused: fn applies the GELU itself, to each tile as it is stored */
 } plin_job;
 
 static void plin_task(void *ctx, int64_t t) {
     plin_job *j = ctx;
     int64_t p0 = t * j->panels_per_task, p1 = p0 + j->panels_per_task < j->panels ? p0 + j->panels_per_task : j->panels;
-    j->fn(j->xp, j->ldx, j->m, j->k, j->packed, j->keep, p0, p1, j->n, j->bias, j->y);
-    if (j->epilogue == BK_EPILOGUE_GELU) {
+    j->fn(j->xp, j->ldx, j->m, j->k, j->packed, j->keep, p0, p1, j->n, j->bias, j->y, j->epilogue == BK_EPILOGUE_GELU);
+    if (j->epilogue == BK_EPILOGUE_GELU && !j->fused) {
         /* This task's columns, while they are still in cache. */
         int64_t c0 = p0 * BK_PANEL, c1 = p1 * BK_PANEL < j->n ? p1 * BK_PANEL : j->n;
         for (int64_t r = 0; r < j->m; r++) bk_gelu_erf(j->y + r * j->n + c0, (size_t)(c1 - c0));
@@ -258,7 +261,7 @@ bk_status bk_linear_packed(bk_pool *pool, const float *x, int64_t m, int64_t k, 
      * finish alone. */
     int64_t tasks = big ? threads * 12 : 1;
     if (tasks > panels) tasks = panels;
-    plin_job j = {xp, packed, bias, keep, y, ldx, m, k, n, panels, (panels + tasks - 1) / tasks, fn, epilogue};
+    plin_job j = {xp, packed, bias, keep, y, ldx, m, k, n, panels, (panels + tasks - 1) / tasks, fn, epilogue, in_place};
     bk_parallel_for(big ? pool : NULL, (panels + j.panels_per_task - 1) / j.panels_per_task, plin_task, &j);
     return BK_OK;
 }

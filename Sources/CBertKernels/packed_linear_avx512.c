@@ -1,9 +1,11 @@
 /* AVX-512 kernels for bk_linear_packed: MR x 32 micro-kernels (2*MR zmm accumulators) over a strip of
  * packed x ([kc][R]) and one pre-packed 32-column panel of W; for a masked task each panel row is
- * loaded through its 32-bit keep word (zero-masking loads), so masking costs no extra pass. */
+ * loaded through its 32-bit keep word (zero-masking loads), so masking costs no extra pass. A fused GELU
+ * runs on each tile right after its last K block is stored, while the tile is still in L1. */
 #include "bk_internal.h"
 #if BK_X86
 #include <immintrin.h>
+#include "vecmath_avx512.h"
 
 #define MR BK_PACKED_MR_AVX512
 #define KC 384
@@ -61,9 +63,20 @@ static pk_fn const plain[MR + 1] = {0, pk_1_0, pk_2_0, pk_3_0, pk_4_0, pk_5_0, p
 static pk_fn const masked[MR + 1] = {0, pk_1_1, pk_2_1, pk_3_1, pk_4_1, pk_5_1, pk_6_1,
                                      pk_7_1, pk_8_1, pk_9_1, pk_10_1, pk_11_1, pk_12_1};
 
+/* bk_gelu16 on the R x nr tile at y, just stored and still in L1 (the same bits as bk_gelu_erf). */
+static BK_TARGET_AVX512 void gelu_tile(float *y, int64_t ldy, int64_t R, int nr) {
+    __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
+    __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
+    for (int64_t r = 0; r < R; r++) {
+        float *row = y + r * ldy;
+        _mm512_mask_storeu_ps(row, m0, bk_gelu16(_mm512_maskz_loadu_ps(m0, row)));
+        if (m1) _mm512_mask_storeu_ps(row + 16, m1, bk_gelu16(_mm512_maskz_loadu_ps(m1, row + 16)));
+    }
+}
+
 BK_TARGET_AVX512 void bk_packed_cols_avx512(const float *xp, int64_t ldx, int64_t m, int64_t k, const float *packed,
                                              const uint32_t *keep, int64_t p0, int64_t p1, int64_t n, const float *bias,
-                                             float *y) {
+                                             float *y, int gelu) {
     /* A masked task with many rows: each (panel, K block) is copied once through its keep words into a small
      * buffer that the plain kernels then read for every strip. With few rows (a 1 x 128 or 1 x 32 batch) the
      * copy costs more than it saves, and the masked kernels apply the words on every load instead (they are
@@ -93,6 +106,7 @@ BK_TARGET_AVX512 void bk_packed_cols_avx512(const float *xp, int64_t ldx, int64_
                 for (int64_t r0 = m0; r0 < m0 + mc; r0 += MR) {
                     int64_t R = m0 + mc - r0 < MR ? m0 + mc - r0 : MR;
                     kernels[R](xp + r0 * ldx + k0, ldx, kc, wp, kp, b, y + r0 * n + col, n, nr, k0 > 0);
+                    if (gelu && k0 + kc == k) gelu_tile(y + r0 * n + col, n, R, nr);
                 }
             }
         }
