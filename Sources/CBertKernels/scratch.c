@@ -15,9 +15,19 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_key_ok;
 static _Thread_local scratch_set *t_set;
 
+/* Buffers of 512 KiB or more are whole 2 MiB huge pages (bk_alloc_weights): the CSR kernels gather rows of a
+ * transposed token block of up to 768 KiB at random, and with small pages every few rows is a TLB miss. */
+#define BIG ((size_t)512 << 10)
+#define HUGE ((size_t)2 << 20)
+
+static void drop(float *p, size_t cap) {
+    if (cap * sizeof(float) >= BIG) bk_free_weights(p, cap * sizeof(float));
+    else free(p);
+}
+
 static void release(void *arg) {
     scratch_set *s = arg;
-    for (int i = 0; i < BK_SCRATCH_SLOTS; i++) free(s->ptr[i]);
+    for (int i = 0; i < BK_SCRATCH_SLOTS; i++) drop(s->ptr[i], s->cap[i]);
     free(s);
 }
 
@@ -37,9 +47,10 @@ float *bk_scratch(int slot, size_t floats) {
     if (s->cap[slot] < floats) {
         size_t want = floats < 1024 ? 1024 : floats + floats / 4;
         size_t bytes = (want * sizeof(float) + 63) & ~(size_t)63;
-        float *p = aligned_alloc(64, bytes);
+        if (bytes >= BIG) bytes = (bytes + HUGE - 1) & ~(HUGE - 1);
+        float *p = bytes >= BIG ? bk_alloc_weights(bytes) : aligned_alloc(64, bytes);
         if (!p) return NULL;
-        free(s->ptr[slot]);
+        drop(s->ptr[slot], s->cap[slot]);
         s->ptr[slot] = p;
         s->cap[slot] = bytes / sizeof(float);
     }
