@@ -67,6 +67,7 @@ public final class Engine {
             case .op(let i): try execute(module.ops[i], &state)
             case .linearGelu(let l, let g): try linear(module.ops[l], gelu: true, result: module.ops[g], &state)
             case .addLayerNorm(let a, let n): try addLayerNorm(module.ops[a], module.ops[n], &state)
+            case .linears(let l): try linears(l.map { module.ops[$0] }, &state)
             }
             for i in step.ops { for v in dying[i] { state.values[v] = nil } }
         }
@@ -154,6 +155,30 @@ extension Engine {
         let out = Activation(shape: Array(x.shape.dropLast()) + [w.rows], recycler: recycler)
         try w.apply(pool: pool.raw, x: x.pointer, m: m, k: k, bias: bias?.pointer, gelu: gelu, y: out.pointer)
         state.define(result, out)
+    }
+
+    /// Linears over the same input: in one bk_csr_linear_multi call when every weight is CSR, else one by one.
+    fileprivate func linears(_ ops: [Op], _ state: inout ExecutionState) throws {
+        var csr: [bk_csr_weight] = []
+        var outs: [Activation] = []
+        let x = try value(ops[0], 0, state)
+        let k = x.shape.last ?? 0
+        for op in ops {
+            guard op.operands.count > 1, case .tensor(let name) = op.operands[1],
+                  case .csr(let rows, let cols, let rowPtr, let colIdx, let indexBytes, let values, _)? = linear[name],
+                  cols == k else { break }
+            let out = Activation(shape: Array(x.shape.dropLast()) + [rows], recycler: recycler)
+            csr.append(bk_csr_weight(row_ptr: rowPtr, col_idx: colIdx, index_bytes: Int32(indexBytes), values: values,
+                                     n: Int64(rows), bias: try optionalTensor(op, 2)?.pointer, y: out.pointer))
+            outs.append(out)
+        }
+        guard csr.count == ops.count else {
+            for op in ops { try linear(op, gelu: false, result: op, &state) }
+            return
+        }
+        try check(bk_csr_linear_multi(pool.raw, x.pointer, Int64(x.count / max(k, 1)), Int64(k), csr, Int32(csr.count),
+                                      BK_EPILOGUE_NONE), "csr linear")
+        for (op, out) in zip(ops, outs) { state.define(op, out) }
     }
 
     /// Word + position + token-type embeddings. A large word table in a mapped file is read row by row with

@@ -2,18 +2,22 @@ import BertIR
 
 /// The order the engine runs a module's ops in, with two adjacent pairs fused when the first op's
 /// result has no other reader: linear + gelu (GELU applied by the GEMM while its output is in cache)
-/// and add + layer_norm (the layer norm reads the sum's two inputs: bk_layer_norm's residual). Both give
-/// the same floats as running the ops one by one.
+/// and add + layer_norm (the layer norm reads the sum's two inputs: bk_layer_norm's residual); and
+/// adjacent linears over the same input (an attention's Q, K and V) grouped, so that CSR weights run in
+/// one kernel call (bk_csr_linear_multi: one transpose of the input). All give the same floats as
+/// running the ops one by one.
 enum Step: Equatable {
     case op(Int)
     case linearGelu(linear: Int, gelu: Int)
     case addLayerNorm(add: Int, norm: Int)
+    case linears([Int])
 
     /// The module ops this step stands for.
     var ops: [Int] {
         switch self {
         case .op(let i): return [i]
         case .linearGelu(let a, let b), .addLayerNorm(let a, let b): return [a, b]
+        case .linears(let l): return l
         }
     }
 }
@@ -30,10 +34,24 @@ enum ExecutionPlan {
                   case .value(let v)? = ops[next].operands.first else { return false }
             return v == r
         }
+        func geluFollows(_ i: Int) -> Bool { i + 1 < ops.count && ops[i + 1].kind == .gelu && feedsOnly(i, into: i + 1) }
+        /// Linears from i on that read ops[i]'s input, none of them followed by its GELU (at most 4: BK_CSR_MAX_PARTS).
+        func sameInput(from i: Int) -> [Int] {
+            guard ops[i].kind == .linear, let input = ops[i].operands.first, case .value = input else { return [] }
+            var group: [Int] = []
+            var j = i
+            while j < ops.count, group.count < 4, ops[j].kind == .linear, ops[j].operands.first == input, !geluFollows(j) {
+                group.append(j); j += 1
+            }
+            return group
+        }
         var steps: [Step] = []
         var i = 0
         while i < ops.count {
-            if ops[i].kind == .linear, i + 1 < ops.count, ops[i + 1].kind == .gelu, feedsOnly(i, into: i + 1) {
+            let group = sameInput(from: i)
+            if group.count > 1 {
+                steps.append(.linears(group)); i += group.count
+            } else if ops[i].kind == .linear, geluFollows(i) {
                 steps.append(.linearGelu(linear: i, gelu: i + 1)); i += 2
             } else if ops[i].kind == .add, i + 1 < ops.count, ops[i + 1].kind == .layerNorm, feedsOnly(i, into: i + 1) {
                 steps.append(.addLayerNorm(add: i, norm: i + 1)); i += 2

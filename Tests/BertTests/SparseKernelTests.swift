@@ -173,6 +173,66 @@ final class SparseKernelTests: XCTestCase {
         }
     }
 
+    /// Several weights over one x in one call (Q, K, V) equal one bk_csr_linear_ex call each: token counts for the
+    /// token split and the row split (whose tasks straddle weights), both index widths, a weight without bias, GELU,
+    /// one and two threads, each ISA; bad counts are refused.
+    func testMultiEqualsOneCallPerWeight() {
+        let pool = bk_pool_create(2)
+        defer { bk_pool_destroy(pool) }
+        // Enough nonzeros that 20 and 33 tokens take the row split on several tasks (work >= 2^20), whose ranges
+        // start inside the second and third weights.
+        let k = 256
+        let ws = [makeSparse(n: 200, k: k, density: 0.3), makeSparse(n: 61, k: k, density: 0.05),
+                  makeSparse(n: 300, k: k, density: 0.5)]
+        let biases: [[Float]?] = [random(200), nil, random(300)]
+        for m in [1, 20, 33, 70, 200] {
+            let x = random(m * k)
+            forEachISA { isa in
+                for p in [pool, nil] {
+                    for epilogue in [BK_EPILOGUE_NONE, BK_EPILOGUE_GELU] {
+                        var want: [[Float]] = []
+                        for (i, s) in ws.enumerated() {
+                            var y = [Float](repeating: .nan, count: m * s.rowPtr.count - m)
+                            let st = i == 1
+                                ? bk_csr_linear_ex(p, x, Int64(m), Int64(k), s.rowPtr, s.col32, 4, s.values, Int64(s.rowPtr.count - 1),
+                                                   biases[i], epilogue, &y)
+                                : bk_csr_linear_ex(p, x, Int64(m), Int64(k), s.rowPtr, s.col16, 2, s.values, Int64(s.rowPtr.count - 1),
+                                                   biases[i], epilogue, &y)
+                            XCTAssertEqual(st, BK_OK)
+                            want.append(y)
+                        }
+                        let got = want.map { Pinned([Float](repeating: .nan, count: $0.count)) }
+                        let rows = ws.map { Pinned($0.rowPtr) }, values = ws.map { Pinned($0.values) }
+                        let c16 = ws.map { Pinned($0.col16) }, c32 = ws.map { Pinned($0.col32) }
+                        let bias = biases.map { $0.map(Pinned.init) }
+                        var weights: [bk_csr_weight] = []
+                        for i in 0..<3 {
+                            let idx: UnsafeRawPointer = i == 1 ? UnsafeRawPointer(c32[i].p) : UnsafeRawPointer(c16[i].p)
+                            let b: UnsafePointer<Float>? = bias[i].map { UnsafePointer($0.p) }
+                            let n = Int64(ws[i].rowPtr.count - 1)
+                            weights.append(bk_csr_weight(row_ptr: rows[i].p, col_idx: idx, index_bytes: i == 1 ? 4 : 2,
+                                                         values: values[i].p, n: n, bias: b, y: got[i].p))
+                        }
+                        XCTAssertEqual(bk_csr_linear_multi(p, x, Int64(m), Int64(k), weights, 0, epilogue), BK_ERR_ARGUMENT)
+                        XCTAssertEqual(bk_csr_linear_multi(p, x, Int64(m), Int64(k), weights + [weights[0], weights[1]], 5, epilogue),
+                                       BK_ERR_ARGUMENT)
+                        let st = bk_csr_linear_multi(p, x, Int64(m), Int64(k), weights, 3, epilogue)
+                        XCTAssertEqual(st, BK_OK)
+                        // Within rounding, not bit for bit: the multi call's token blocks can differ from a single
+                        // weight's (the pool is used from a total amount of work), and each block width sums a
+                        // row's nonzeros in its own accumulator order.
+                        for (g, w) in zip(got.map(\.array), want) {
+                            if let i = g.indices.first(where: { !(abs(g[$0] - w[$0]) <= 1e-4 * max(1, abs(w[$0]))) }) {
+                                XCTFail("\(isa) m=\(m) pool=\(p != nil) epilogue=\(epilogue.rawValue) i=\(i): \(g[i]) vs \(w[i])")
+                                return
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testRejectsBadArguments() {
         let x = random(6), b = random(2)
         var y = [Float](repeating: 0, count: 6)
@@ -253,4 +313,17 @@ final class SparseKernelTests: XCTestCase {
             }
         }
     }
+}
+
+/// An array's elements in memory of their own, for C structs that keep pointers past one call.
+final class Pinned<T> {
+    let p: UnsafeMutablePointer<T>
+    let count: Int
+    init(_ a: [T]) {
+        count = a.count
+        p = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
+        p.initialize(from: a, count: count)
+    }
+    var array: [T] { Array(UnsafeBufferPointer(start: p, count: count)) }
+    deinit { p.deinitialize(count: count); p.deallocate() }
 }

@@ -90,6 +90,23 @@ typedef enum bk_epilogue { BK_EPILOGUE_NONE = 0, BK_EPILOGUE_GELU = 1 /* bk_gelu
 bk_status bk_csr_linear_ex(bk_pool *pool, const float *x, int64_t m, int64_t k, const int32_t *row_ptr,
                            const void *col_idx, int index_bytes, const float *values, int64_t n, const float *bias,
                            bk_epilogue epilogue, float *y);
+/* One CSR weight of bk_csr_linear_multi, with its bias (may be NULL) and output y [M, n]. */
+typedef struct bk_csr_weight {
+    const int32_t *row_ptr;
+    const void *col_idx;
+    int index_bytes;
+    const float *values;
+    int64_t n;
+    const float *bias;
+    float *y;
+} bk_csr_weight;
+#define BK_CSR_MAX_PARTS 4
+/* bk_csr_linear_ex for 1..BK_CSR_MAX_PARTS weights over the same x (e.g. the Q, K and V projections), in one pass:
+ * each block of tokens is transposed once for all of them and the threads share one pool call. Each y equals
+ * bk_csr_linear_ex's for its weight up to rounding: the split into token blocks follows the total work, and each
+ * block width sums a row's nonzeros in its own order (so neither is bit for bit the same as the other). */
+bk_status bk_csr_linear_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *weights,
+                              int count, bk_epilogue epilogue);
 /* y = x * (W with zeroed entries)^T + bias: W [N,K] dense (the shared base's weights, never copied or modified),
  * zeroed_bits: bit (r*K + c) of little-endian uint64 words set = entry (r, c) is treated as 0. The mask is applied while
  * packing W panels, so this costs about the same as bk_linear. */

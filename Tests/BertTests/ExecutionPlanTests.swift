@@ -1,0 +1,38 @@
+/// The engine's step plan: which adjacent ops run fused or grouped.
+import XCTest
+import BertIR
+@testable import BertRuntime
+
+final class ExecutionPlanTests: XCTestCase {
+    private func plan(_ body: String) throws -> [Step] {
+        ExecutionPlan.steps(try IRParser.parse("module @m {\n\(body)\n}"))
+    }
+
+    /// Q, K and V over one input are one step; a linear whose GELU follows keeps its fusion and is not grouped;
+    /// linears over different inputs and a lone linear stay single.
+    func testGroupsLinearsOverOneInput() throws {
+        let steps = try plan("""
+          %x = input {name = "input_ids"} : i32[B, S]
+          %0 = embeddings %x, %x, @w, @p, @t : f32[B, S, 4]
+          %1 = linear %0, @q : f32[B, S, 4]
+          %2 = linear %0, @k : f32[B, S, 4]
+          %3 = linear %0, @v : f32[B, S, 4]
+          %4 = attention %1, %2, %3, %x {heads = 1} : f32[B, S, 4]
+          %5 = linear %4, @o : f32[B, S, 4]
+          %6 = linear %0, @up : f32[B, S, 8]
+          %7 = linear %0, @up2 : f32[B, S, 8]
+          %8 = gelu %7 : f32[B, S, 8]
+          %9 = linear %8, @down : f32[B, S, 4]
+          output %9 {name = "out"}
+        """)
+        XCTAssertEqual(steps, [.op(0), .op(1), .linears([2, 3, 4]), .op(5), .op(6), .op(7), .linearGelu(linear: 8, gelu: 9),
+                               .op(10), .op(11)])
+    }
+
+    /// At most four linears per group (bk_csr_linear_multi's BK_CSR_MAX_PARTS).
+    func testGroupsAtMostFour() throws {
+        let body = ["  %x = input {name = \"input_ids\"} : i32[B, S]", "  %0 = embeddings %x, %x, @w, @p, @t : f32[B, S, 4]"]
+            + (1...6).map { "  %\($0) = linear %0, @l\($0) : f32[B, S, 4]" }
+        XCTAssertEqual(try plan(body.joined(separator: "\n")), [.op(0), .op(1), .linears([2, 3, 4, 5]), .linears([6, 7])])
+    }
+}
