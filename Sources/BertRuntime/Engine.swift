@@ -220,7 +220,7 @@ extension Engine {
             throw BertError("add: shapes \(x.shape) and \(residual.shape) differ")
         }
         let out = Activation(shape: x.shape, recycler: recycler)
-        try check(bk_layer_norm(x.pointer, residual?.pointer, Int64(x.count / max(n, 1)), Int64(n), g.pointer, beta.pointer,
+        try check(bk_layer_norm(pool.raw, x.pointer, residual?.pointer, Int64(x.count / max(n, 1)), Int64(n), g.pointer, beta.pointer,
                                 eps, out.pointer), "layer_norm")
         state.define(op, out)
     }

@@ -54,13 +54,36 @@ static BK_TARGET_AVX512 void row_avx512(const float *xr, const float *rr, int64_
 }
 #endif
 
-bk_status bk_layer_norm(const float *x, const float *residual, int64_t rows, int64_t n, const float *gamma,
+typedef void (*row_fn)(const float *, const float *, int64_t, const float *, const float *, float, float *);
+typedef struct {
+    const float *x, *residual, *gamma, *beta;
+    float *y;
+    int64_t rows, n, rows_per_task;
+    float eps;
+    row_fn row;
+} ln_job;
+
+static void ln_task(void *ctx, int64_t t) {
+    ln_job *j = ctx;
+    int64_t r0 = t * j->rows_per_task, r1 = r0 + j->rows_per_task < j->rows ? r0 + j->rows_per_task : j->rows;
+    for (int64_t r = r0; r < r1; r++)
+        j->row(j->x + r * j->n, j->residual ? j->residual + r * j->n : 0, j->n, j->gamma, j->beta, j->eps, j->y + r * j->n);
+}
+
+bk_status bk_layer_norm(bk_pool *pool, const float *x, const float *residual, int64_t rows, int64_t n, const float *gamma,
                         const float *beta, float eps, float *y) {
     if (rows < 0 || n < 1 || !x || !gamma || !beta || !y) return rows == 0 ? BK_OK : BK_ERR_ARGUMENT;
-    void (*row)(const float *, const float *, int64_t, const float *, const float *, float, float *) = row_portable;
+    row_fn row = row_portable;
 #if BK_X86
     if (bk_isa_current() == BK_ISA_AVX512) row = row_avx512;
 #endif
-    for (int64_t r = 0; r < rows; r++) row(x + r * n, residual ? residual + r * n : 0, n, gamma, beta, eps, y + r * n);
+    /* Rows are independent: two tasks per thread from 2^16 elements (one thread alone left the other waiting
+     * through every layer norm: 1.5-2% of a MiniLM 8 x 128 pass). */
+    int threads = bk_pool_threads(pool);
+    int64_t tasks = threads > 1 && rows * n >= ((int64_t)1 << 16) ? 2 * threads : 1;
+    if (tasks > rows) tasks = rows;
+    if (tasks < 1) tasks = 1;
+    ln_job j = {x, residual, gamma, beta, y, rows, n, (rows + tasks - 1) / tasks, eps, row};
+    bk_parallel_for(tasks > 1 ? pool : NULL, (rows + j.rows_per_task - 1) / j.rows_per_task, ln_task, &j);
     return BK_OK;
 }

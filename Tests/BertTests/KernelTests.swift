@@ -137,8 +137,12 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(bk_attention(nil, z, z, z, nil, 1, 2, 3, 2, &out), BK_ERR_ARGUMENT, "hidden not divisible by heads")
     }
 
+    /// Against a double reference, in place too; 300 x 384 is split between the pool's threads, and the rows
+    /// come out the same bits with and without the pool.
     func testLayerNorm() {
-        for (rows, n) in [(5, 37), (1, 1), (3, 384), (17, 3)] {
+        let threads = bk_pool_create(2)
+        defer { bk_pool_destroy(threads) }
+        for (rows, n) in [(5, 37), (1, 1), (3, 384), (17, 3), (300, 384)] {
             let x = random(rows * n).map { $0 * 3 + 0.5 }, r = random(rows * n), g = random(n), b = random(n)
             for residual in [true, false] {
                 var want = [Double](repeating: 0, count: rows * n)
@@ -148,12 +152,14 @@ final class KernelTests: XCTestCase {
                     let variance = v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n)
                     for j in 0..<n { want[i * n + j] = (v[j] - mean) / (variance + 1e-12).squareRoot() * Double(g[j]) + Double(b[j]) }
                 }
-                forEachISA { isa in
-                    var y = [Float](repeating: .nan, count: rows * n)
-                    XCTAssertEqual(bk_layer_norm(x, residual ? r : nil, Int64(rows), Int64(n), g, b, 1e-12, &y), BK_OK)
+                forEachISA { isa in for pool in [threads, nil] {
+                    var y = [Float](repeating: .nan, count: rows * n), single = y
+                    XCTAssertEqual(bk_layer_norm(pool, x, residual ? r : nil, Int64(rows), Int64(n), g, b, 1e-12, &y), BK_OK)
+                    XCTAssertEqual(bk_layer_norm(nil, x, residual ? r : nil, Int64(rows), Int64(n), g, b, 1e-12, &single), BK_OK)
+                    XCTAssertEqual(y, single, "\(isa) rows=\(rows) n=\(n) pool=\(pool != nil)")
                     var inPlace = x  // y aliasing x
                     XCTAssertEqual(inPlace.withUnsafeMutableBufferPointer { p in
-                        bk_layer_norm(p.baseAddress, residual ? r : nil, Int64(rows), Int64(n), g, b, 1e-12, p.baseAddress)
+                        bk_layer_norm(pool, p.baseAddress, residual ? r : nil, Int64(rows), Int64(n), g, b, 1e-12, p.baseAddress)
                     }, BK_OK)
                     for i in 0..<(rows * n) {
                         let tol = 1e-6 * max(1, abs(want[i]))
@@ -161,11 +167,11 @@ final class KernelTests: XCTestCase {
                             XCTFail("\(isa) rows=\(rows) n=\(n) i=\(i): \(y[i]) / \(inPlace[i]) vs \(want[i])"); return
                         }
                     }
-                }
+                } }
             }
         }
         var y = [Float](repeating: 0, count: 2)
-        XCTAssertEqual(bk_layer_norm([1, 2], nil, 1, 0, [1], [0], 1e-5, &y), BK_ERR_ARGUMENT)
+        XCTAssertEqual(bk_layer_norm(nil, [1, 2], nil, 1, 0, [1], [0], 1e-5, &y), BK_ERR_ARGUMENT)
     }
 
     func testGeluTanhAdd() {

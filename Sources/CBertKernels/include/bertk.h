@@ -48,11 +48,13 @@ bk_status bk_linear(bk_pool *pool, const float *x, int64_t m, int64_t k,
                     const float *w, int64_t n, const float *bias, float *y);
 
 /* y[r,:] = layer_norm(x[r,:] (+ residual[r,:] when residual != NULL)) * gamma + beta, over n columns.
- * Variance is the biased (population) variance, as torch.nn.LayerNorm. y may alias x. */
-bk_status bk_layer_norm(const float *x, const float *residual, int64_t rows, int64_t n,
+ * Variance is the biased (population) variance, as torch.nn.LayerNorm. y may alias x. Rows are split between
+ * the pool's threads (pool may be NULL); each row's result does not depend on the split. */
+bk_status bk_layer_norm(bk_pool *pool, const float *x, const float *residual, int64_t rows, int64_t n,
                         const float *gamma, const float *beta, float eps, float *y);
 
-/* In place, exact erf GELU: x * 0.5 * (1 + erf(x / sqrt(2))). */
+/* In place, erf GELU: x * 0.5 * (1 + erf(x / sqrt(2))) (at BK_ISA_AVX512 with erf to within 1.5e-7, see
+ * vecmath_avx512.h; elsewhere libm's erff). */
 void bk_gelu_erf(float *x, size_t n);
 /* In place tanh. */
 void bk_tanh(float *x, size_t n);
