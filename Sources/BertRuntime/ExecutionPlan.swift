@@ -4,8 +4,9 @@ import BertIR
 /// result has no other reader: linear + gelu (GELU applied by the GEMM while its output is in cache)
 /// and add + layer_norm (the layer norm reads the sum's two inputs: bk_layer_norm's residual); and
 /// adjacent linears over the same input (an attention's Q, K and V) grouped, so that CSR weights run in
-/// one kernel call (bk_csr_linear_multi: one transpose of the input). All give the same floats as
-/// running the ops one by one.
+/// one kernel call (bk_csr_linear_multi: one transpose of the input). The fusions give the same floats as
+/// running the ops one by one; a CSR group agrees with separate calls to rounding (its token blocks follow
+/// the group's total work), and every run of one plan gives the same bits.
 enum Step: Equatable {
     case op(Int)
     case linearGelu(linear: Int, gelu: Int)
