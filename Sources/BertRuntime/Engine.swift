@@ -68,6 +68,7 @@ public final class Engine {
             case .linearGelu(let l, let g): try linear(module.ops[l], gelu: true, result: module.ops[g], &state)
             case .addLayerNorm(let a, let n): try addLayerNorm(module.ops[a], module.ops[n], &state)
             case .linears(let l): try linears(l.map { module.ops[$0] }, &state)
+            case .feedForward(let u, let g, let d): try feedForward(module.ops[u], module.ops[g], module.ops[d], &state)
             }
             for i in step.ops { for v in dying[i] { state.values[v] = nil } }
         }
@@ -179,6 +180,32 @@ extension Engine {
         try check(bk_csr_linear_multi(pool.raw, x.pointer, Int64(x.count / max(k, 1)), Int64(k), csr, Int32(csr.count),
                                       BK_EPILOGUE_NONE), "csr linear")
         for (op, out) in zip(ops, outs) { state.define(op, out) }
+    }
+
+    /// linear + gelu + linear: one bk_csr_ffn call when both weights are CSR, else the GEMM with fused GELU, then
+    /// the second linear.
+    fileprivate func feedForward(_ up: Op, _ gelu: Op, _ down: Op, _ state: inout ExecutionState) throws {
+        let x = try value(up, 0, state)
+        let k = x.shape.last ?? 0
+        guard up.operands.count > 1, case .tensor(let upName) = up.operands[1], down.operands.count > 1,
+              case .tensor(let downName) = down.operands[1],
+              case .csr(let inner, let upCols, let upRows, let upIdx, let upBytes, let upValues, _)? = linear[upName],
+              case .csr(let outRows, let downCols, let dnRows, let dnIdx, let dnBytes, let dnValues, _)? = linear[downName],
+              upCols == k, downCols == inner else {
+            try linear(up, gelu: true, result: gelu, &state)
+            try linear(down, gelu: false, result: down, &state)
+            return
+        }
+        let lead = Array(x.shape.dropLast())
+        let hidden = Activation(shape: lead + [inner], recycler: recycler)  // written only when bk_csr_ffn does not fuse
+        let out = Activation(shape: lead + [outRows], recycler: recycler)
+        var u = bk_csr_weight(row_ptr: upRows, col_idx: upIdx, index_bytes: Int32(upBytes), values: upValues, n: Int64(inner),
+                              bias: try optionalTensor(up, 2)?.pointer, y: hidden.pointer)
+        var d = bk_csr_weight(row_ptr: dnRows, col_idx: dnIdx, index_bytes: Int32(dnBytes), values: dnValues,
+                              n: Int64(outRows), bias: try optionalTensor(down, 2)?.pointer, y: out.pointer)
+        try check(bk_csr_ffn(pool.raw, x.pointer, Int64(x.count / max(k, 1)), Int64(k), &u, &d), "csr feed-forward")
+        withExtendedLifetime(hidden) {}
+        state.define(down, out)
     }
 
     /// Word + position + token-type embeddings. A large word table in a mapped file is read row by row with

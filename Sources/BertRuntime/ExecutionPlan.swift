@@ -6,12 +6,15 @@ import BertIR
 /// adjacent linears over the same input (an attention's Q, K and V) grouped, so that CSR weights run in
 /// one kernel call (bk_csr_linear_multi: one transpose of the input). The fusions give the same floats as
 /// running the ops one by one; a CSR group agrees with separate calls to rounding (its token blocks follow
-/// the group's total work), and every run of one plan gives the same bits.
+/// the group's total work), and every run of one plan gives the same bits. linear + gelu + linear, each
+/// result read only by the next op (BERT's feed-forward block), is one step so that CSR weights run as
+/// bk_csr_ffn (the intermediate kept per block of tokens; the same bits as linear+gelu, then linear).
 enum Step: Equatable {
     case op(Int)
     case linearGelu(linear: Int, gelu: Int)
     case addLayerNorm(add: Int, norm: Int)
     case linears([Int])
+    case feedForward(up: Int, gelu: Int, down: Int)
 
     /// The module ops this step stands for.
     var ops: [Int] {
@@ -19,6 +22,7 @@ enum Step: Equatable {
         case .op(let i): return [i]
         case .linearGelu(let a, let b), .addLayerNorm(let a, let b): return [a, b]
         case .linears(let l): return l
+        case .feedForward(let u, let g, let d): return [u, g, d]
         }
     }
 }
@@ -52,6 +56,9 @@ enum ExecutionPlan {
             let group = sameInput(from: i)
             if group.count > 1 {
                 steps.append(.linears(group)); i += group.count
+            } else if ops[i].kind == .linear, geluFollows(i), i + 2 < ops.count, ops[i + 2].kind == .linear,
+                      feedsOnly(i + 1, into: i + 2) {
+                steps.append(.feedForward(up: i, gelu: i + 1, down: i + 2)); i += 3
             } else if ops[i].kind == .linear, geluFollows(i) {
                 steps.append(.linearGelu(linear: i, gelu: i + 1)); i += 2
             } else if ops[i].kind == .add, i + 1 < ops.count, ops[i + 1].kind == .layerNorm, feedsOnly(i, into: i + 1) {

@@ -18,11 +18,12 @@ void bk_parallel_for(bk_pool *pool, int64_t n, bk_task_fn fn, void *ctx);
 
 /* A 64-byte aligned per-thread buffer of at least `floats` floats, kept and reused across calls
  * (slot selects one of BK_SCRATCH_SLOTS independent buffers). NULL when allocation fails. */
-#define BK_SCRATCH_SLOTS 4
+#define BK_SCRATCH_SLOTS 5
 #define BK_SCRATCH_PACK_W 0
 #define BK_SCRATCH_PACK_X 1
 #define BK_SCRATCH_ATTENTION 2
 #define BK_SCRATCH_PANEL 3
+#define BK_SCRATCH_FFN 4
 float *bk_scratch(int slot, size_t floats);
 
 /* AVX-512 attention for one (batch, head) with at least one kept key (attention_avx512.c). scratch holds
@@ -66,6 +67,28 @@ void bk_csr_store_avx512(const float *yt, int width, int64_t tokens, int64_t row
                          int64_t ldy);
 #endif
 
+/* Shared by csr_linear.c and csr_ffn.c: the token-block width for `rows` remaining tokens (BK_CSR_MAXW at most), the
+ * row kernel for a width, and the transpose of tokens [tok0, tok0 + rows) of x into blocks of BK_CSR_MAXW tokens
+ * (block b at xt + b * k * BK_CSR_MAXW), each made of sub-blocks [k][width] of the widths bk_csr_block_width picks. */
+#define BK_CSR_MAXW 64
+#define BK_CSR_CHUNK 1024 /* tokens per pool call */
+typedef void (*bk_csr_rows_fn)(const float *, int, const int32_t *, const void *, int, const float *, int64_t, int64_t,
+                               float *);
+int bk_csr_block_width(int isa, int64_t rows);
+/* bk_csr_linear_multi's argument checks: 1 when the call has work to do; else 0 with *status its result (BK_OK for
+ * m == 0, BK_ERR_ARGUMENT for a bad argument). */
+int bk_csr_check(const float *x, int64_t m, int64_t k, const bk_csr_weight *weights, int count, bk_status *status);
+bk_csr_rows_fn bk_csr_kernel_for(int isa, int width);
+void bk_csr_transpose_tokens(const float *x, int64_t k, int64_t tok0, int64_t rows, int isa, float *xt);
+/* Every row of w for tokens [tok, tok + ntok) (at most BK_CSR_MAXW) whose transpose is xt, into w->y with its bias and
+ * epilogue: what one token-split task of bk_csr_linear_multi does after its transpose. */
+void bk_csr_rows_over_block(const bk_csr_weight *w, int isa, const float *xt, int64_t k, int64_t tok, int64_t ntok,
+                            bk_epilogue epilogue);
+#if BK_X86
+/* dst[q * width + t] = GELU(yt[q * width + t] + bias[q]) (bias may be NULL) for q < rows, t < width; the same bits as
+ * bk_csr_store_avx512 with gelu. */
+void bk_csr_bias_gelu_avx512(const float *yt, int width, int64_t rows, const float *bias, float *dst);
+#endif
 /* `count` (1..64) bits of a little-endian uint64 bitmap starting at bit `pos`, in the low bits of the result.
  * Reads only the words that hold those bits. */
 static inline uint64_t bk_bits_at(const uint64_t *bits, uint64_t pos, int count) {

@@ -12,11 +12,10 @@
 #include <string.h>
 #include "bk_internal.h"
 
-#define CHUNK 1024  /* tokens per call to the pool */
+#define CHUNK BK_CSR_CHUNK /* tokens per call to the pool */
 #define GROUP 16    /* output rows per y write-back */
-#define MAXW 64     /* widest token block */
+#define MAXW BK_CSR_MAXW /* widest token block */
 
-typedef void (*rows_fn)(const float *, int, const int32_t *, const void *, int, const float *, int64_t, int64_t, float *);
 
 /* One weight of a call; its output rows are [first, first + n) of the call's concatenated rows. */
 typedef struct {
@@ -40,8 +39,8 @@ typedef struct {
 static uint64_t g_chunks;                /* atomic: chunk ids handed out */
 static _Thread_local uint64_t t_chunk;   /* the chunk whose transpose this thread's scratch holds */
 
-/* Token-block width for `rows` remaining tokens, and the kernel that handles it. */
-static int block_width(int isa, int64_t rows) {
+/* Token-block width for `rows` remaining tokens, and the kernel that handles it (bk_internal.h). */
+int bk_csr_block_width(int isa, int64_t rows) {
     switch (isa) {
     case BK_ISA_AVX512: return rows > 32 ? 64 : rows > 16 ? 32 : rows > 8 ? 16 : 8;
     case BK_ISA_AVX2: return rows > 8 ? 16 : 8;
@@ -49,7 +48,7 @@ static int block_width(int isa, int64_t rows) {
     }
 }
 
-static rows_fn kernel_for(int isa, int width) {
+bk_csr_rows_fn bk_csr_kernel_for(int isa, int width) {
 #if BK_X86
     if (isa == BK_ISA_AVX512) return width >= 16 ? bk_csr_rows_avx512 : bk_csr_rows_avx2;
     if (isa == BK_ISA_AVX2) return bk_csr_rows_avx2;
@@ -74,11 +73,11 @@ static int64_t split_row(const csr_job *j, int64_t target) {
 
 /* Transpose tokens [tok0, tok0 + rows) of x into blocks of MAXW tokens (block b at xt + b * k * MAXW); inside a
  * block, sub-blocks of the widths block_width picks, each [k][width] and zero-padded. */
-static void transpose_tokens(const float *x, int64_t k, int64_t tok0, int64_t rows, int isa, float *xt) {
+void bk_csr_transpose_tokens(const float *x, int64_t k, int64_t tok0, int64_t rows, int isa, float *xt) {
     for (int64_t t0 = 0, b = 0; t0 < rows; t0 += MAXW, b++) {
         int64_t brows = rows - t0 < MAXW ? rows - t0 : MAXW;
         for (int64_t s = 0; s < brows;) {
-            int width = block_width(isa, brows - s);
+            int width = bk_csr_block_width(isa, brows - s);
             float *dst = xt + b * k * MAXW + s * k;
             int64_t used = brows - s < width ? brows - s : width;
             const float *src = x + (tok0 + t0 + s) * k;
@@ -111,9 +110,9 @@ static void run_part(const csr_job *j, const csr_part *c, const float *xt0, int6
             int64_t rows = ntok - t0 < MAXW ? ntok - t0 : MAXW;
             /* A block of up to MAXW tokens; narrower ISAs cover it with several narrower blocks. */
             for (int64_t s = 0; s < rows;) {
-                int width = block_width(j->isa, rows - s);
+                int width = bk_csr_block_width(j->isa, rows - s);
                 const float *xt = xt0 + b * j->k * MAXW + s * j->k;
-                kernel_for(j->isa, width)(xt, width, c->row_ptr, c->col_idx, c->index_bytes, c->values, g0, g1, yt);
+                bk_csr_kernel_for(j->isa, width)(xt, width, c->row_ptr, c->col_idx, c->index_bytes, c->values, g0, g1, yt);
                 int64_t used = rows - s < width ? rows - s : width;
                 float *y = c->y + (tok + t0 + s) * c->n + g0;
 #if BK_X86
@@ -148,6 +147,18 @@ static void run_range(const csr_job *j, const float *xt, int64_t tok, int64_t nt
     }
 }
 
+void bk_csr_rows_over_block(const bk_csr_weight *w, int isa, const float *xt, int64_t k, int64_t tok, int64_t ntok,
+                            bk_epilogue epilogue) {
+    csr_job j = {0};
+    j.count = 1;
+    j.k = k;
+    j.isa = isa;
+    j.epilogue = (int)epilogue;
+    j.n = w->n;
+    j.parts[0] = (csr_part){w->values, w->bias, w->row_ptr, w->col_idx, w->y, w->n, 0, 0, w->index_bytes};
+    run_part(&j, &j.parts[0], xt, tok, ntok, 0, w->n);
+}
+
 /* Split by tokens: task i transposes its own `part` tokens into its thread's scratch and computes every output
  * row for them (no transposed x shared between cores). Split by rows: each thread transposes the whole chunk
  * into its own scratch at its first task of the chunk (a few microseconds, done in parallel, where a shared
@@ -160,14 +171,14 @@ static void csr_task(void *ctx, int64_t i) {
         if (t0 >= t1) return;
         float *xt = bk_scratch(BK_SCRATCH_PACK_X, (size_t)(((t1 - t0 + MAXW - 1) / MAXW) * MAXW * j->k));
         if (!xt) { __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); return; }
-        transpose_tokens(j->x, j->k, j->tok0 + t0, t1 - t0, j->isa, xt);
+        bk_csr_transpose_tokens(j->x, j->k, j->tok0 + t0, t1 - t0, j->isa, xt);
         run_range(j, xt, j->tok0 + t0, t1 - t0, 0, j->n);
         return;
     }
     float *xt = bk_scratch(BK_SCRATCH_PACK_X, (size_t)(((j->rows + MAXW - 1) / MAXW) * MAXW * j->k));
     if (!xt) { __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); return; }
     if (t_chunk != j->chunk_id) {
-        transpose_tokens(j->x, j->k, j->tok0, j->rows, j->isa, xt);
+        bk_csr_transpose_tokens(j->x, j->k, j->tok0, j->rows, j->isa, xt);
         t_chunk = j->chunk_id;
     }
     const csr_part *last = &j->parts[j->count - 1];
@@ -202,19 +213,30 @@ static int weight_ok(const bk_csr_weight *w, int64_t m, int64_t k) {
     return nnz <= n * k && (nnz == 0 || (w->col_idx && w->values));
 }
 
+int bk_csr_check(const float *x, int64_t m, int64_t k, const bk_csr_weight *weights, int count, bk_status *status) {
+    *status = BK_ERR_ARGUMENT;
+    if (count < 1 || count > BK_CSR_MAX_PARTS || !weights) return 0;
+    for (int p = 0; p < count; p++) {
+        const bk_csr_weight *w = &weights[p];
+        if (m < 0 || k < 1 || w->n < 1 || !x || !w->row_ptr || !w->y) {
+            if (m == 0) *status = BK_OK;
+            return 0;
+        }
+        if (w->index_bytes != 2 && w->index_bytes != 4) return 0;
+        if (w->index_bytes == 2 && k > 65536) return 0;
+    }
+    if (m == 0) { *status = BK_OK; return 0; }
+    for (int p = 0; p < count; p++)
+        if (!weight_ok(&weights[p], m, k)) return 0;
+    *status = BK_OK;
+    return 1;
+}
+
 bk_status bk_csr_linear_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *weights,
                               int count, bk_epilogue epilogue) {
     if (epilogue != BK_EPILOGUE_NONE && epilogue != BK_EPILOGUE_GELU) return BK_ERR_ARGUMENT;
-    if (count < 1 || count > BK_CSR_MAX_PARTS || !weights) return BK_ERR_ARGUMENT;
-    for (int p = 0; p < count; p++) {
-        const bk_csr_weight *w = &weights[p];
-        if (m < 0 || k < 1 || w->n < 1 || !x || !w->row_ptr || !w->y) return m == 0 ? BK_OK : BK_ERR_ARGUMENT;
-        if (w->index_bytes != 2 && w->index_bytes != 4) return BK_ERR_ARGUMENT;
-        if (w->index_bytes == 2 && k > 65536) return BK_ERR_ARGUMENT;
-    }
-    if (m == 0) return BK_OK;
-    for (int p = 0; p < count; p++)
-        if (!weight_ok(&weights[p], m, k)) return BK_ERR_ARGUMENT;
+    bk_status status;
+    if (!bk_csr_check(x, m, k, weights, count, &status)) return status;
 
     int isa = BK_ISA_PORTABLE;
 #if BK_X86

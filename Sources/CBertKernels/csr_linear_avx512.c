@@ -113,6 +113,16 @@ BK_TARGET_AVX512 void bk_csr_store_avx512(const float *yt, int width, int64_t to
     }
 }
 
+BK_TARGET_AVX512 void bk_csr_bias_gelu_avx512(const float *yt, int width, int64_t rows, const float *bias, float *dst) {
+    __mmask16 m = width >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << width) - 1);
+    for (int64_t q = 0; q < rows; q++) {
+        __m512 b = _mm512_set1_ps(bias ? bias[q] : 0.0f);
+        for (int t = 0; t < width; t += 16)
+            _mm512_mask_storeu_ps(dst + q * width + t, m,
+                                  bk_gelu16(_mm512_add_ps(_mm512_maskz_loadu_ps(m, yt + q * width + t), b)));
+    }
+}
+
 BK_TARGET_AVX512 void bk_csr_transpose_avx512(const float *src, int64_t k, int64_t used, int width, float *dst) {
     for (int t16 = 0; t16 < width; t16 += 16) {
         for (int64_t c0 = 0; c0 < k; c0 += 16) {

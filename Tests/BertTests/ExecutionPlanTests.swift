@@ -8,8 +8,8 @@ final class ExecutionPlanTests: XCTestCase {
         ExecutionPlan.steps(try IRParser.parse("module @m {\n\(body)\n}"))
     }
 
-    /// Q, K and V over one input are one step; a linear whose GELU follows keeps its fusion and is not grouped;
-    /// linears over different inputs and a lone linear stay single.
+    /// Q, K and V over one input are one step; a linear whose GELU follows is not grouped with them, and with the
+    /// linear reading that GELU it makes a feed-forward step; linears over different inputs stay single.
     func testGroupsLinearsOverOneInput() throws {
         let steps = try plan("""
           %x = input {name = "input_ids"} : i32[B, S]
@@ -25,8 +25,8 @@ final class ExecutionPlanTests: XCTestCase {
           %9 = linear %8, @down : f32[B, S, 4]
           output %9 {name = "out"}
         """)
-        XCTAssertEqual(steps, [.op(0), .op(1), .linears([2, 3, 4]), .op(5), .op(6), .op(7), .linearGelu(linear: 8, gelu: 9),
-                               .op(10), .op(11)])
+        XCTAssertEqual(steps, [.op(0), .op(1), .linears([2, 3, 4]), .op(5), .op(6), .op(7), .feedForward(up: 8, gelu: 9, down: 10),
+                               .op(11)])
     }
 
     /// At most four linears per group (bk_csr_linear_multi's BK_CSR_MAX_PARTS).
@@ -34,5 +34,22 @@ final class ExecutionPlanTests: XCTestCase {
         let body = ["  %x = input {name = \"input_ids\"} : i32[B, S]", "  %0 = embeddings %x, %x, @w, @p, @t : f32[B, S, 4]"]
             + (1...6).map { "  %\($0) = linear %0, @l\($0) : f32[B, S, 4]" }
         XCTAssertEqual(try plan(body.joined(separator: "\n")), [.op(0), .op(1), .linears([2, 3, 4, 5]), .linears([6, 7])])
+    }
+
+    /// linear + gelu without a following linear keeps the GEMM fusion; a GELU result read twice is no feed-forward.
+    func testFeedForwardNeedsSingleReaders() throws {
+        let head = "  %x = input {name = \"input_ids\"} : i32[B, S]\n  %0 = embeddings %x, %x, @w, @p, @t : f32[B, S, 4]\n"
+        XCTAssertEqual(try plan(head + """
+          %1 = linear %0, @up : f32[B, S, 8]
+          %2 = gelu %1 : f32[B, S, 8]
+          output %2 {name = "out"}
+        """), [.op(0), .op(1), .linearGelu(linear: 2, gelu: 3), .op(4)])
+        XCTAssertEqual(try plan(head + """
+          %1 = linear %0, @up : f32[B, S, 8]
+          %2 = gelu %1 : f32[B, S, 8]
+          %3 = linear %2, @down : f32[B, S, 4]
+          %4 = add %2, %2 : f32[B, S, 8]
+          output %3 {name = "out"}
+        """), [.op(0), .op(1), .linearGelu(linear: 2, gelu: 3), .op(4), .op(5), .op(6)])
     }
 }

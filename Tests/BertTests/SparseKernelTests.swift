@@ -233,6 +233,39 @@ final class SparseKernelTests: XCTestCase {
         }
     }
 
+    /// The fused feed-forward block equals bk_csr_linear_ex(up, GELU) then bk_csr_linear_ex(down), bit for bit: token
+    /// counts below the fused threshold (the two calls), at it, with a tail block of every width, and over a chunk
+    /// of 1024; one and two threads; each ISA.
+    func testFusedFeedForwardEqualsTwoCalls() {
+        let pool = bk_pool_create(2)
+        defer { bk_pool_destroy(pool) }
+        let k = 48, inner = 200, out = 40
+        let up = makeSparse(n: inner, k: k, density: 0.3), down = makeSparse(n: out, k: inner, density: 0.2)
+        let bUp = Pinned(random(inner)), bDown = Pinned(random(out))
+        let upRows = Pinned(up.rowPtr), upIdx = Pinned(up.col16), upVals = Pinned(up.values)
+        let dnRows = Pinned(down.rowPtr), dnIdx = Pinned(down.col32), dnVals = Pinned(down.values)
+        for m in [20, 97, 100, 130, 137, 1030, 1100] {
+            let x = random(m * k)
+            forEachISA { isa in
+                for p in [pool, nil] {
+                    let hidden = Pinned([Float](repeating: .nan, count: m * inner))
+                    let want = Pinned([Float](repeating: .nan, count: m * out)), got = Pinned([Float](repeating: .nan, count: m * out))
+                    let scratch = Pinned([Float](repeating: .nan, count: m * inner))
+                    var u = bk_csr_weight(row_ptr: upRows.p, col_idx: UnsafeRawPointer(upIdx.p), index_bytes: 2, values: upVals.p,
+                                          n: Int64(inner), bias: UnsafePointer(bUp.p), y: hidden.p)
+                    var d = bk_csr_weight(row_ptr: dnRows.p, col_idx: UnsafeRawPointer(dnIdx.p), index_bytes: 4, values: dnVals.p,
+                                          n: Int64(out), bias: UnsafePointer(bDown.p), y: want.p)
+                    XCTAssertEqual(bk_csr_linear_multi(p, x, Int64(m), Int64(k), &u, 1, BK_EPILOGUE_GELU), BK_OK)
+                    XCTAssertEqual(bk_csr_linear_multi(p, hidden.p, Int64(m), Int64(inner), &d, 1, BK_EPILOGUE_NONE), BK_OK)
+                    u.y = scratch.p
+                    d.y = got.p
+                    XCTAssertEqual(bk_csr_ffn(p, x, Int64(m), Int64(k), &u, &d), BK_OK)
+                    XCTAssertEqual(got.array, want.array, "\(isa) m=\(m) pool=\(p != nil)")
+                }
+            }
+        }
+    }
+
     func testRejectsBadArguments() {
         let x = random(6), b = random(2)
         var y = [Float](repeating: 0, count: 6)

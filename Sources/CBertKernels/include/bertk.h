@@ -109,6 +109,12 @@ typedef struct bk_csr_weight {
  * block width sums a row's nonzeros in its own order (so neither is bit for bit the same as the other). */
 bk_status bk_csr_linear_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *weights,
                               int count, bk_epilogue epilogue);
+/* A feed-forward block with both weights in CSR: down->y = GELU(x up^T + up->bias) down^T + down->bias, where down
+ * has up->n columns. The same bits as bk_csr_linear_ex(up, BK_EPILOGUE_GELU) into up->y followed by
+ * bk_csr_linear_ex(down) over it; with more than 48 tokens per thread (AVX-512) the intermediate is kept per block
+ * of tokens in the layout the down projection reads and up->y is not written, else those two calls are made. */
+bk_status bk_csr_ffn(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *up,
+                     const bk_csr_weight *down);
 /* y = x * (W with zeroed entries)^T + bias: W [N,K] dense (the shared base's weights, never copied or modified),
  * zeroed_bits: bit (r*K + c) of little-endian uint64 words set = entry (r, c) is treated as 0. The mask is applied while
  * packing W panels, so this costs about the same as bk_linear. */
