@@ -158,27 +158,45 @@ extension Engine {
         state.define(result, out)
     }
 
-    /// Linears over the same input: in one bk_csr_linear_multi call when every weight is CSR, else one by one.
+    /// Linears over the same input: in one bk_csr_linear_multi call when every weight is CSR, in one
+    /// bk_linear_packed_multi call when every weight is packed (dense or masked), else one by one.
     fileprivate func linears(_ ops: [Op], _ state: inout ExecutionState) throws {
-        var csr: [bk_csr_weight] = []
-        var outs: [Activation] = []
         let x = try value(ops[0], 0, state)
-        let k = x.shape.last ?? 0
+        let k = x.shape.last ?? 0, m = x.count / max(k, 1)
+        var weights: [LinearWeight] = []
         for op in ops {
-            guard op.operands.count > 1, case .tensor(let name) = op.operands[1],
-                  case .csr(let rows, let cols, let rowPtr, let colIdx, let indexBytes, let values, _)? = linear[name],
-                  cols == k else { break }
-            let out = Activation(shape: Array(x.shape.dropLast()) + [rows], recycler: recycler)
-            csr.append(bk_csr_weight(row_ptr: rowPtr, col_idx: colIdx, index_bytes: Int32(indexBytes), values: values,
-                                     n: Int64(rows), bias: try optionalTensor(op, 2)?.pointer, y: out.pointer))
-            outs.append(out)
+            guard op.operands.count > 1, case .tensor(let name) = op.operands[1], let w = linear[name] else { break }
+            weights.append(w)
         }
-        guard csr.count == ops.count else {
+        var outs: [Activation] = []
+        if weights.count == ops.count {
+            var csr: [bk_csr_weight] = [], packed: [bk_packed_weight] = []
+            for (op, w) in zip(ops, weights) {
+                let out = Activation(shape: Array(x.shape.dropLast()) + [w.rows], recycler: recycler)
+                let bias = try optionalTensor(op, 2)?.pointer
+                if case .csr(let rows, let cols, let rowPtr, let colIdx, let indexBytes, let values, _) = w, cols == k {
+                    csr.append(bk_csr_weight(row_ptr: rowPtr, col_idx: colIdx, index_bytes: Int32(indexBytes),
+                                             values: values, n: Int64(rows), bias: bias, y: out.pointer))
+                } else if let part = w.packedPart(k: k, bias: bias, y: out.pointer) {
+                    packed.append(part)
+                }
+                outs.append(out)
+            }
+            if csr.count == ops.count {
+                try check(bk_csr_linear_multi(pool.raw, x.pointer, Int64(m), Int64(k), csr, Int32(csr.count),
+                                              BK_EPILOGUE_NONE), "csr linear")
+            } else if packed.count == ops.count {
+                try check(bk_linear_packed_multi(pool.raw, x.pointer, Int64(m), Int64(k), packed, Int32(packed.count),
+                                                 BK_EPILOGUE_NONE), "linear")
+            } else {
+                outs = []
+            }
+        }
+        guard outs.count == ops.count else {
             for op in ops { try linear(op, gelu: false, result: op, &state) }
             return
         }
-        try check(bk_csr_linear_multi(pool.raw, x.pointer, Int64(x.count / max(k, 1)), Int64(k), csr, Int32(csr.count),
-                                      BK_EPILOGUE_NONE), "csr linear")
+        withExtendedLifetime(weights) {}
         for (op, out) in zip(ops, outs) { state.define(op, out) }
     }
 

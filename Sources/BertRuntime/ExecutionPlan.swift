@@ -40,7 +40,8 @@ enum ExecutionPlan {
             return v == r
         }
         func geluFollows(_ i: Int) -> Bool { i + 1 < ops.count && ops[i + 1].kind == .gelu && feedsOnly(i, into: i + 1) }
-        /// Linears from i on that read ops[i]'s input, none of them followed by its GELU (at most 4: BK_CSR_MAX_PARTS).
+        /// Linears from i on that read ops[i]'s input, none of them followed by its GELU (at most 4: BK_CSR_MAX_PARTS,
+        /// BK_PACKED_MAX_PARTS).
         func sameInput(from i: Int) -> [Int] {
             guard ops[i].kind == .linear, let input = ops[i].operands.first, case .value = input else { return [] }
             var group: [Int] = []

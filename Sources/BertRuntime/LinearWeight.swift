@@ -45,6 +45,19 @@ public enum LinearWeight: @unchecked Sendable {
         }
     }
 
+    /// This weight as one part of a bk_linear_packed_multi call (packed and packed-masked weights over `k` inputs),
+    /// or nil. The pointers stay valid while the weight (held by the engine) lives.
+    func packedPart(k: Int, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) -> bk_packed_weight? {
+        switch self {
+        case .packed(let w) where w.cols == k:
+            return bk_packed_weight(packed: w.pointer, keep: nil, n: Int64(w.rows), bias: bias, y: y)
+        case .packedMasked(let w, let keep) where w.cols == k:
+            return bk_packed_weight(packed: w.pointer, keep: keep.pointer, n: Int64(w.rows), bias: bias, y: y)
+        default:
+            return nil
+        }
+    }
+
     /// Output features (rows of the [N, K] weight).
     var rows: Int {
         switch self {
@@ -77,10 +90,9 @@ public enum LinearWeight: @unchecked Sendable {
             return
         case .packedMasked(let w, let keep):
             guard k == w.cols else { throw BertError("linear: input has \(k) features, weight expects \(w.cols)") }
-            try keep.words.withUnsafeBufferPointer { kp in
-                try check(bk_linear_packed(pool, x, Int64(m), Int64(k), w.pointer, kp.baseAddress, Int64(w.rows), bias,
-                                           epilogue, y), "masked linear")
-            }
+            try check(bk_linear_packed(pool, x, Int64(m), Int64(k), w.pointer, keep.pointer, Int64(w.rows), bias,
+                                       epilogue, y), "masked linear")
+            withExtendedLifetime(keep) {}
             return
         }
         if gelu { bk_gelu_erf(y, m * rows) }

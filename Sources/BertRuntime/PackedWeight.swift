@@ -38,18 +38,28 @@ public final class PackedWeight: @unchecked Sendable {
 /// A masked task's zeroed entries in the panel order of its base's `PackedWeight` (bk_pack_mask): the
 /// micro-kernels load the base's panels through it, so the base is shared and never copied per task.
 public final class PackedMask: @unchecked Sendable {
-    let words: [UInt32]
+    /// bk_packed_mask_words words, owned; stable for the mask's lifetime so a call can hold several at once.
+    let pointer: UnsafeMutablePointer<UInt32>
 
     init(_ zeroed: Bitmap, rows: Int, cols: Int, pool: OpaquePointer?) throws {
         guard zeroed.n == rows * cols else {
             throw BertError("mask has \(zeroed.n) bits for a [\(rows), \(cols)] weight")
         }
-        var words = [UInt32](repeating: 0, count: Int(bk_packed_mask_words(Int64(cols), Int64(rows))))
-        try zeroed.words.withUnsafeBufferPointer { bits in
-            try check(bk_pack_mask(pool, bits.baseAddress, Int64(cols), Int64(rows), &words), "pack mask")
+        let count = Int(bk_packed_mask_words(Int64(cols), Int64(rows)))
+        guard count > 0 else { throw BertError("mask for a [\(rows), \(cols)] weight is too large to pack") }
+        let words = UnsafeMutablePointer<UInt32>.allocate(capacity: count)
+        do {
+            try zeroed.words.withUnsafeBufferPointer { bits in
+                try check(bk_pack_mask(pool, bits.baseAddress, Int64(cols), Int64(rows), words), "pack mask")
+            }
+        } catch {
+            words.deallocate()
+            throw error
         }
-        self.words = words
+        pointer = words
     }
+
+    deinit { pointer.deallocate() }
 }
 
 /// Packed weights of mapped tensors by source address, so tasks over one base share its packed linear

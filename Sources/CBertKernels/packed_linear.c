@@ -198,31 +198,49 @@ static void packed_cols_avx2(const float *xp, int64_t ldx, int64_t m, int64_t k,
 typedef void (*packed_cols_fn)(const float *, int64_t, int64_t, int64_t, const float *, const uint32_t *, int64_t,
                                int64_t, int64_t, const float *, float *, int);
 typedef struct {
-    const float *xp, *packed, *bias;
-    const uint32_t *keep;
-    float *y;
-    int64_t ldx, m, k, n, panels, panels_per_task;
+    const float *xp;
+    const bk_packed_weight *parts;
+    int64_t first[BK_PACKED_MAX_PARTS + 1]; /* parts[i]'s panels are [first[i], first[i + 1]) of all panels */
+    int count;
+    int64_t ldx, m, k, panels, panels_per_task;
     packed_cols_fn fn;
     int epilogue, fused; /* fused: fn applies the GELU itself, to each tile as it is stored */
 } plin_job;
 
+/* Task t: panels [t * per, (t + 1) * per) of all parts' panels in order, each part's share in one fn call. */
 static void plin_task(void *ctx, int64_t t) {
     plin_job *j = ctx;
-    int64_t p0 = t * j->panels_per_task, p1 = p0 + j->panels_per_task < j->panels ? p0 + j->panels_per_task : j->panels;
-    j->fn(j->xp, j->ldx, j->m, j->k, j->packed, j->keep, p0, p1, j->n, j->bias, j->y, j->epilogue == BK_EPILOGUE_GELU);
-    if (j->epilogue == BK_EPILOGUE_GELU && !j->fused) {
-        /* This task's columns, while they are still in cache. */
-        int64_t c0 = p0 * BK_PANEL, c1 = p1 * BK_PANEL < j->n ? p1 * BK_PANEL : j->n;
-        for (int64_t r = 0; r < j->m; r++) bk_gelu_erf(j->y + r * j->n + c0, (size_t)(c1 - c0));
+    int64_t g0 = t * j->panels_per_task, g1 = g0 + j->panels_per_task < j->panels ? g0 + j->panels_per_task : j->panels;
+    for (int i = 0; i < j->count; i++) {
+        int64_t a = g0 > j->first[i] ? g0 : j->first[i], b = g1 < j->first[i + 1] ? g1 : j->first[i + 1];
+        if (a >= b) continue;
+        const bk_packed_weight *w = &j->parts[i];
+        int64_t p0 = a - j->first[i], p1 = b - j->first[i];
+        j->fn(j->xp, j->ldx, j->m, j->k, w->packed, w->keep, p0, p1, w->n, w->bias, w->y,
+              j->epilogue == BK_EPILOGUE_GELU);
+        if (j->epilogue == BK_EPILOGUE_GELU && !j->fused) {
+            /* This task's columns, while they are still in cache. */
+            int64_t c0 = p0 * BK_PANEL, c1 = p1 * BK_PANEL < w->n ? p1 * BK_PANEL : w->n;
+            for (int64_t r = 0; r < j->m; r++) bk_gelu_erf(w->y + r * w->n + c0, (size_t)(c1 - c0));
+        }
     }
 }
 
-bk_status bk_linear_packed(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *packed,
-                           const uint32_t *keep, int64_t n, const float *bias, bk_epilogue epilogue, float *y) {
+bk_status bk_linear_packed_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_packed_weight *weights,
+                                 int count, bk_epilogue epilogue) {
     if (epilogue != BK_EPILOGUE_NONE && epilogue != BK_EPILOGUE_GELU) return BK_ERR_ARGUMENT;
-    if (m < 0 || !x || !packed || !y || bk_packed_floats(k, n) == 0) return m == 0 ? BK_OK : BK_ERR_ARGUMENT;
+    if (count < 1 || count > BK_PACKED_MAX_PARTS || !weights || m < 0 || k < 1) return BK_ERR_ARGUMENT;
+    plin_job j = {0};
+    int64_t n_total = 0;
+    for (int i = 0; i < count; i++) {
+        const bk_packed_weight *w = &weights[i];
+        if (!w->packed || !w->y || bk_packed_floats(k, w->n) == 0) return BK_ERR_ARGUMENT;
+        if (m > ((int64_t)1 << 40) / w->n) return BK_ERR_ARGUMENT;
+        j.first[i + 1] = j.first[i] + panels_of(w->n);
+        n_total += w->n;
+    }
     if (m == 0) return BK_OK;
-    if (m > ((int64_t)1 << 40) / k || m > ((int64_t)1 << 40) / n) return BK_ERR_ARGUMENT;
+    if (!x || m > ((int64_t)1 << 40) / k || n_total > ((int64_t)1 << 40) / k) return BK_ERR_ARGUMENT;
     packed_cols_fn fn = packed_cols_portable;
     int in_place = 0; /* the AVX-512 kernels broadcast straight from x's rows */
     int64_t mr = P_MR;
@@ -234,7 +252,7 @@ bk_status bk_linear_packed(bk_pool *pool, const float *x, int64_t m, int64_t k, 
     }
 #endif
     int threads = bk_pool_threads(pool);
-    int big = m * k * n >= ((int64_t)1 << 18) && threads > 1;
+    int big = m * k * n_total >= ((int64_t)1 << 18) && threads > 1;
     const float *xp = x;
     int64_t ldx = k;
     if (in_place && k % 1024 == 0) {
@@ -256,12 +274,22 @@ bk_status bk_linear_packed(bk_pool *pool, const float *x, int64_t m, int64_t k, 
         xp = buf;
     }
 
-    int64_t panels = panels_of(n);
-    /* Tasks of about one panel each: a thread that starts late (waking) or runs slow is left with little to
-     * finish alone. */
+    int64_t panels = j.first[count];
+    /* Tasks of about one panel each (for one weight of 768 outputs at two threads): a thread that starts late
+     * (waking) or runs slow is left with little to finish alone. */
     int64_t tasks = big ? threads * 12 : 1;
     if (tasks > panels) tasks = panels;
-    plin_job j = {xp, packed, bias, keep, y, ldx, m, k, n, panels, (panels + tasks - 1) / tasks, fn, epilogue, in_place};
+    j.xp = xp; j.parts = weights; j.count = count;
+    j.ldx = ldx; j.m = m; j.k = k; j.panels = panels; j.panels_per_task = (panels + tasks - 1) / tasks;
+    j.fn = fn; j.epilogue = epilogue; j.fused = in_place;
     bk_parallel_for(big ? pool : NULL, (panels + j.panels_per_task - 1) / j.panels_per_task, plin_task, &j);
     return BK_OK;
+}
+
+bk_status bk_linear_packed(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *packed,
+                           const uint32_t *keep, int64_t n, const float *bias, bk_epilogue epilogue, float *y) {
+    if (epilogue != BK_EPILOGUE_NONE && epilogue != BK_EPILOGUE_GELU) return BK_ERR_ARGUMENT;
+    if (m < 0 || !packed || !y || bk_packed_floats(k, n) == 0) return m == 0 ? BK_OK : BK_ERR_ARGUMENT;
+    bk_packed_weight w = {packed, keep, n, bias, y};
+    return bk_linear_packed_multi(pool, x, m, k, &w, 1, epilogue);
 }

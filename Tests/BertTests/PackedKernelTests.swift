@@ -89,6 +89,66 @@ final class PackedKernelTests: XCTestCase {
         }
     }
 
+    /// bk_linear_packed_multi: each output is bk_linear_packed's for its weight, bit for bit, with the panel groups
+    /// of one task crossing from one weight to the next (34 panels in 17 tasks of 2 at two threads), tails of every
+    /// weight, a keep mask on one part, both masked paths (row counts on both sides of the copy threshold), the
+    /// x copy for K a multiple of 1024, and the GELU epilogue.
+    func testPackedMultiEqualsSeparateCalls() {
+        let pool = bk_pool_create(2)
+        defer { bk_pool_destroy(pool) }
+        let ns = [400, 330, 290]
+        for (m, k) in [(13, 40), (1, 64), (130, 96), (250, 1024)] {
+            let x = random(m * k)
+            let ws = ns.map { random($0 * k) }, bs = ns.map { random($0) }
+            let packed = zip(ws, ns).map { pack($0, nil, k: k, n: $1, pool: nil) }
+            var keep = [UInt32](repeating: 0, count: Int(bk_packed_mask_words(Int64(k), Int64(ns[1]))))
+            XCTAssertEqual(bk_pack_mask(nil, zeroedBits(ns[1], k, fraction: 0.3), Int64(k), Int64(ns[1]), &keep), BK_OK)
+            forEachISA { isa in
+                for p in [pool, nil] {
+                    for epilogue in [BK_EPILOGUE_NONE, BK_EPILOGUE_GELU] {
+                        var separate = ns.map { [Float](repeating: .nan, count: m * $0) }
+                        let ys = ns.map { UnsafeMutablePointer<Float>.allocate(capacity: m * $0) }
+                        defer { ys.forEach { $0.deallocate() } }
+                        for (y, n) in zip(ys, ns) { y.initialize(repeating: .nan, count: m * n) }
+                        withAligned(packed[0]) { w0 in withAligned(packed[1]) { w1 in withAligned(packed[2]) { w2 in
+                            keep.withUnsafeBufferPointer { kp in
+                                let wp = [w0, w1, w2], keeps: [UnsafePointer<UInt32>?] = [nil, kp.baseAddress, nil]
+                                for i in 0..<3 {
+                                    XCTAssertEqual(bk_linear_packed(p, x, Int64(m), Int64(k), wp[i], keeps[i], Int64(ns[i]), bs[i],
+                                                                    epilogue, &separate[i]), BK_OK)
+                                }
+                                let bp = bs.map { b in
+                                    let q = UnsafeMutablePointer<Float>.allocate(capacity: b.count)
+                                    q.initialize(from: b, count: b.count)
+                                    return q
+                                }
+                                defer { bp.forEach { $0.deallocate() } }
+                                let parts = (0..<3).map {
+                                    bk_packed_weight(packed: wp[$0], keep: keeps[$0], n: Int64(ns[$0]), bias: bp[$0], y: ys[$0])
+                                }
+                                XCTAssertEqual(bk_linear_packed_multi(p, x, Int64(m), Int64(k), parts, 3, epilogue), BK_OK)
+                            }
+                        } } }
+                        let multi = zip(ys, ns).map { Array(UnsafeBufferPointer(start: $0, count: m * $1)) }
+                        for i in 0..<3 where !multi[i].elementsEqual(separate[i], by: { $0.bitPattern == $1.bitPattern }) {
+                            XCTFail("\(isa) m=\(m) k=\(k) part \(i) pool=\(p != nil) epilogue \(epilogue.rawValue) differs")
+                        }
+                    }
+                }
+            }
+        }
+        var y = [Float](repeating: 0, count: 4)
+        let one = [Float](repeating: 1, count: 32)
+        withAligned(one) { w in y.withUnsafeMutableBufferPointer { yp in
+            let part = bk_packed_weight(packed: w, keep: nil, n: 1, bias: nil, y: yp.baseAddress)
+            XCTAssertEqual(bk_linear_packed_multi(nil, w, 1, 1, [part], 0, BK_EPILOGUE_NONE), BK_ERR_ARGUMENT)
+            XCTAssertEqual(bk_linear_packed_multi(nil, w, 1, 1, Array(repeating: part, count: 5), 5, BK_EPILOGUE_NONE),
+                           BK_ERR_ARGUMENT)
+            XCTAssertEqual(bk_linear_packed_multi(nil, w, 1, 1, [part], 1, BK_EPILOGUE_NONE), BK_OK)
+        } }
+        XCTAssertEqual(y[0], 1)
+    }
+
     func testPackedRejectsBadSizes() {
         var y = [Float](repeating: 0, count: 4)
         let x = [Float](repeating: 1, count: 4)

@@ -137,6 +137,21 @@ bk_status bk_pack_mask(bk_pool *pool, const uint64_t *zeroed_bits, int64_t k, in
  * fly (a masked task over the base's packed weights). x is packed once per call into per-thread scratch. */
 bk_status bk_linear_packed(bk_pool *pool, const float *x, int64_t m, int64_t k, const float *packed,
                            const uint32_t *keep, int64_t n, const float *bias, bk_epilogue epilogue, float *y);
+/* One weight of bk_linear_packed_multi: bk_pack_weights panels, an optional bk_pack_mask keep mask, its bias (may be
+ * NULL) and output y [M, n]. */
+typedef struct bk_packed_weight {
+    const float *packed;
+    const uint32_t *keep;
+    int64_t n;
+    const float *bias;
+    float *y;
+} bk_packed_weight;
+#define BK_PACKED_MAX_PARTS 4
+/* bk_linear_packed for 1..BK_PACKED_MAX_PARTS weights over the same x (e.g. the Q, K and V projections) in one pool
+ * call: the threads take groups of panels across all the weights, so there is one wait at the end instead of one per
+ * weight. Each y is bit for bit bk_linear_packed's (panels are independent and blocked the same way). */
+bk_status bk_linear_packed_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_packed_weight *weights,
+                                 int count, bk_epilogue epilogue);
 
 /* Memory for packed weights: blocks of 2 MiB or more are mapped on a 2 MiB boundary and marked for
  * transparent huge pages (fewer TLB misses while a GEMM streams the panels); smaller ones are 64-byte
