@@ -68,25 +68,29 @@ public final class Engine {
             case .linearGelu(let l, let g): try linear(module.ops[l], gelu: true, result: module.ops[g], &state)
             case .addLayerNorm(let a, let n): try addLayerNorm(module.ops[a], module.ops[n], &state)
             case .linears(let l): try linears(l.map { module.ops[$0] }, &state)
-            case .feedForward(let u, let g, let d): try feedForward(module.ops[u], module.ops[g], module.ops[d], &state)
+            case .feedForward(let u, let g, let d):
+                try feedForward(module.ops[u], module.ops[g], module.ops[d], addNorm: nil, &state)
+            case .linearNorm(let l, let a, let n): try linearNorm(module.ops[l], module.ops[a], module.ops[n], &state)
+            case .feedForwardNorm(let u, let g, let d, let a, let n):
+                try feedForward(module.ops[u], module.ops[g], module.ops[d], addNorm: (module.ops[a], module.ops[n]), &state)
             }
             for i in step.ops { for v in dying[i] { state.values[v] = nil } }
         }
         return Outputs(batch: batch, values: state.outputs)
     }
 
-    fileprivate func tensor(_ op: Op, _ i: Int) throws -> TensorBuffer {
+    func tensor(_ op: Op, _ i: Int) throws -> TensorBuffer {
         guard i < op.operands.count, case .tensor(let name) = op.operands[i], let t = weights[name] else {
             throw BertError("\(op.kind.rawValue): operand \(i) is not a loaded tensor")
         }
         return t
     }
 
-    fileprivate func optionalTensor(_ op: Op, _ i: Int) throws -> TensorBuffer? {
+    func optionalTensor(_ op: Op, _ i: Int) throws -> TensorBuffer? {
         i < op.operands.count ? try tensor(op, i) : nil
     }
 
-    fileprivate func value(_ op: Op, _ i: Int, _ state: ExecutionState) throws -> Activation {
+    func value(_ op: Op, _ i: Int, _ state: ExecutionState) throws -> Activation {
         guard i < op.operands.count, case .value(let name) = op.operands[i], let v = state.values[name] else {
             throw BertError("\(op.kind.rawValue): operand \(i) is not a computed value")
         }
@@ -145,7 +149,7 @@ public final class Engine {
 
 extension Engine {
     /// `op` (a linear), optionally with GELU applied to its output; the result is defined as `result`'s.
-    fileprivate func linear(_ op: Op, gelu: Bool, result: Op, _ state: inout ExecutionState) throws {
+    func linear(_ op: Op, gelu: Bool, result: Op, _ state: inout ExecutionState) throws {
         let x = try value(op, 0, state), bias = try optionalTensor(op, 2)
         guard op.operands.count > 1, case .tensor(let name) = op.operands[1] else {
             throw BertError("linear: operand 1 is not a tensor")
@@ -156,74 +160,6 @@ extension Engine {
         let out = Activation(shape: Array(x.shape.dropLast()) + [w.rows], recycler: recycler)
         try w.apply(pool: pool.raw, x: x.pointer, m: m, k: k, bias: bias?.pointer, gelu: gelu, y: out.pointer)
         state.define(result, out)
-    }
-
-    /// Linears over the same input: in one bk_csr_linear_multi call when every weight is CSR, in one
-    /// bk_linear_packed_multi call when every weight is packed (dense or masked), else one by one.
-    fileprivate func linears(_ ops: [Op], _ state: inout ExecutionState) throws {
-        let x = try value(ops[0], 0, state)
-        let k = x.shape.last ?? 0, m = x.count / max(k, 1)
-        var weights: [LinearWeight] = []
-        for op in ops {
-            guard op.operands.count > 1, case .tensor(let name) = op.operands[1], let w = linear[name] else { break }
-            weights.append(w)
-        }
-        var outs: [Activation] = []
-        if weights.count == ops.count {
-            var csr: [bk_csr_weight] = [], packed: [bk_packed_weight] = []
-            for (op, w) in zip(ops, weights) {
-                let out = Activation(shape: Array(x.shape.dropLast()) + [w.rows], recycler: recycler)
-                let bias = try optionalTensor(op, 2)?.pointer
-                if case .csr(let rows, let cols, let rowPtr, let colIdx, let indexBytes, let values, _) = w, cols == k {
-                    csr.append(bk_csr_weight(row_ptr: rowPtr, col_idx: colIdx, index_bytes: Int32(indexBytes),
-                                             values: values, n: Int64(rows), bias: bias, y: out.pointer))
-                } else if let part = w.packedPart(k: k, bias: bias, y: out.pointer) {
-                    packed.append(part)
-                }
-                outs.append(out)
-            }
-            if csr.count == ops.count {
-                try check(bk_csr_linear_multi(pool.raw, x.pointer, Int64(m), Int64(k), csr, Int32(csr.count),
-                                              BK_EPILOGUE_NONE), "csr linear")
-            } else if packed.count == ops.count {
-                try check(bk_linear_packed_multi(pool.raw, x.pointer, Int64(m), Int64(k), packed, Int32(packed.count),
-                                                 BK_EPILOGUE_NONE), "linear")
-            } else {
-                outs = []
-            }
-        }
-        guard outs.count == ops.count else {
-            for op in ops { try linear(op, gelu: false, result: op, &state) }
-            return
-        }
-        withExtendedLifetime(weights) {}
-        for (op, out) in zip(ops, outs) { state.define(op, out) }
-    }
-
-    /// linear + gelu + linear: one bk_csr_ffn call when both weights are CSR, else the GEMM with fused GELU, then
-    /// the second linear.
-    fileprivate func feedForward(_ up: Op, _ gelu: Op, _ down: Op, _ state: inout ExecutionState) throws {
-        let x = try value(up, 0, state)
-        let k = x.shape.last ?? 0
-        guard up.operands.count > 1, case .tensor(let upName) = up.operands[1], down.operands.count > 1,
-              case .tensor(let downName) = down.operands[1],
-              case .csr(let inner, let upCols, let upRows, let upIdx, let upBytes, let upValues, _)? = linear[upName],
-              case .csr(let outRows, let downCols, let dnRows, let dnIdx, let dnBytes, let dnValues, _)? = linear[downName],
-              upCols == k, downCols == inner else {
-            try linear(up, gelu: true, result: gelu, &state)
-            try linear(down, gelu: false, result: down, &state)
-            return
-        }
-        let lead = Array(x.shape.dropLast())
-        let hidden = Activation(shape: lead + [inner], recycler: recycler)  // written only when bk_csr_ffn does not fuse
-        let out = Activation(shape: lead + [outRows], recycler: recycler)
-        var u = bk_csr_weight(row_ptr: upRows, col_idx: upIdx, index_bytes: Int32(upBytes), values: upValues, n: Int64(inner),
-                              bias: try optionalTensor(up, 2)?.pointer, y: hidden.pointer)
-        var d = bk_csr_weight(row_ptr: dnRows, col_idx: dnIdx, index_bytes: Int32(dnBytes), values: dnValues,
-                              n: Int64(outRows), bias: try optionalTensor(down, 2)?.pointer, y: out.pointer)
-        try check(bk_csr_ffn(pool.raw, x.pointer, Int64(x.count / max(k, 1)), Int64(k), &u, &d), "csr feed-forward")
-        withExtendedLifetime(hidden) {}
-        state.define(down, out)
     }
 
     /// Word + position + token-type embeddings. A large word table in a mapped file is read row by row with
@@ -257,7 +193,7 @@ extension Engine {
     }
 
     /// layer_norm(x + residual) (residual nil: of x) with `op`'s parameters.
-    fileprivate func layerNorm(_ op: Op, x: Activation, residual: Activation?, _ state: inout ExecutionState) throws {
+    func layerNorm(_ op: Op, x: Activation, residual: Activation?, _ state: inout ExecutionState) throws {
         let g = try tensor(op, 1), beta = try tensor(op, 2)
         let eps = Float(op.attributes[attr: "eps"]?.doubleValue ?? 1e-12)
         let n = x.shape.last ?? 0
@@ -271,7 +207,7 @@ extension Engine {
     }
 
     /// `norm`(`add`'s two inputs summed), without materialising the sum.
-    fileprivate func addLayerNorm(_ add: Op, _ norm: Op, _ state: inout ExecutionState) throws {
+    func addLayerNorm(_ add: Op, _ norm: Op, _ state: inout ExecutionState) throws {
         try layerNorm(norm, x: try value(add, 0, state), residual: try value(add, 1, state), &state)
     }
 }

@@ -84,6 +84,13 @@ void bk_csr_transpose_tokens(const float *x, int64_t k, int64_t tok0, int64_t ro
  * epilogue: what one token-split task of bk_csr_linear_multi does after its transpose. */
 void bk_csr_rows_over_block(const bk_csr_weight *w, int isa, const float *xt, int64_t k, int64_t tok, int64_t ntok,
                             bk_epilogue epilogue);
+/* bk_layer_norm's rows, on this thread: the same bits as bk_layer_norm for each row. */
+void bk_layer_norm_rows(const float *x, const float *residual, int64_t rows, int64_t n, const float *gamma,
+                        const float *beta, float eps, float *y);
+/* bk_add_norm's pointers are usable (residual may be NULL). */
+int bk_add_norm_ok(const bk_add_norm *norm);
+/* norm over tokens [tok, tok + ntok) of y (row length n), on this thread. */
+void bk_add_norm_tokens(const bk_add_norm *norm, const float *y, int64_t n, int64_t tok, int64_t ntok);
 #if BK_X86
 /* dst[q * width + t] = GELU(yt[q * width + t] + bias[q]) (bias may be NULL) for q < rows, t < width; the same bits as
  * bk_csr_store_avx512 with gelu. */

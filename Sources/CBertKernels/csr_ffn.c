@@ -10,6 +10,7 @@
 typedef struct {
     const float *x;
     const bk_csr_weight *up, *down;
+    const bk_add_norm *norm;
     int64_t k, tok0, rows;
     int isa, failed;
 } ffn_job;
@@ -34,12 +35,14 @@ static void ffn_task(void *ctx, int64_t i) {
         s += width;
     }
     bk_csr_rows_over_block(j->down, j->isa, ht, inner, j->tok0 + t0, n, BK_EPILOGUE_NONE);
+    if (j->norm) bk_add_norm_tokens(j->norm, j->down->y, j->down->n, j->tok0 + t0, n);
 }
 #endif
 
 bk_status bk_csr_ffn(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *up,
-                     const bk_csr_weight *down) {
+                     const bk_csr_weight *down, const bk_add_norm *norm) {
     bk_status status;
+    if (norm && !bk_add_norm_ok(norm)) return BK_ERR_ARGUMENT;
     if (!bk_csr_check(x, m, k, up, 1, &status)) return status;
     if (!bk_csr_check(up->y, m, up->n, down, 1, &status)) return status;
 #if BK_X86
@@ -48,7 +51,7 @@ bk_status bk_csr_ffn(bk_pool *pool, const float *x, int64_t m, int64_t k, const 
     /* bk_csr_linear_ex gives every task exactly 64 tokens from the start of a chunk when the chunk has more than 48
      * tokens per thread; the fused tasks reproduce that split only. */
     if (bk_isa_current() == BK_ISA_AVX512 && fewest > 48 * threads) {
-        ffn_job j = {x, up, down, k, 0, 0, BK_ISA_AVX512, 0};
+        ffn_job j = {x, up, down, norm, k, 0, 0, BK_ISA_AVX512, 0};
         for (int64_t tok0 = 0; tok0 < m; tok0 += BK_CSR_CHUNK) {
             j.tok0 = tok0;
             j.rows = m - tok0 < BK_CSR_CHUNK ? m - tok0 : BK_CSR_CHUNK;
@@ -59,5 +62,7 @@ bk_status bk_csr_ffn(bk_pool *pool, const float *x, int64_t m, int64_t k, const 
     }
 #endif
     status = bk_csr_linear_multi(pool, x, m, k, up, 1, BK_EPILOGUE_GELU);
-    return status != BK_OK ? status : bk_csr_linear_multi(pool, up->y, m, up->n, down, 1, BK_EPILOGUE_NONE);
+    if (status != BK_OK) return status;
+    return norm ? bk_csr_linear_norm(pool, up->y, m, up->n, down, norm)
+                : bk_csr_linear_multi(pool, up->y, m, up->n, down, 1, BK_EPILOGUE_NONE);
 }

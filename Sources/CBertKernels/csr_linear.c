@@ -33,6 +33,7 @@ typedef struct {
     int count;
     int64_t k, n, tok0, rows, tasks, part; /* n: all parts' rows */
     int isa, by_tokens, failed, epilogue;
+    const bk_add_norm *norm; /* bk_csr_linear_norm: applied per task when by_tokens (one part only) */
     uint64_t chunk_id; /* unique per chunk of a call: which transpose a thread's scratch holds */
 } csr_job;
 
@@ -173,6 +174,7 @@ static void csr_task(void *ctx, int64_t i) {
         if (!xt) { __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); return; }
         bk_csr_transpose_tokens(j->x, j->k, j->tok0 + t0, t1 - t0, j->isa, xt);
         run_range(j, xt, j->tok0 + t0, t1 - t0, 0, j->n);
+        if (j->norm) bk_add_norm_tokens(j->norm, j->parts[0].y, j->n, j->tok0 + t0, t1 - t0);
         return;
     }
     float *xt = bk_scratch(BK_SCRATCH_PACK_X, (size_t)(((j->rows + MAXW - 1) / MAXW) * MAXW * j->k));
@@ -232,8 +234,22 @@ int bk_csr_check(const float *x, int64_t m, int64_t k, const bk_csr_weight *weig
     return 1;
 }
 
+static bk_status csr_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *weights, int count,
+                           bk_epilogue epilogue, const bk_add_norm *norm);
+
 bk_status bk_csr_linear_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *weights,
                               int count, bk_epilogue epilogue) {
+    return csr_multi(pool, x, m, k, weights, count, epilogue, NULL);
+}
+
+bk_status bk_csr_linear_norm(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *w,
+                             const bk_add_norm *norm) {
+    if (!bk_add_norm_ok(norm)) return BK_ERR_ARGUMENT;
+    return csr_multi(pool, x, m, k, w, 1, BK_EPILOGUE_NONE, norm);
+}
+
+static bk_status csr_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *weights, int count,
+                           bk_epilogue epilogue, const bk_add_norm *norm) {
     if (epilogue != BK_EPILOGUE_NONE && epilogue != BK_EPILOGUE_GELU) return BK_ERR_ARGUMENT;
     bk_status status;
     if (!bk_csr_check(x, m, k, weights, count, &status)) return status;
@@ -249,6 +265,7 @@ bk_status bk_csr_linear_multi(bk_pool *pool, const float *x, int64_t m, int64_t 
     j.k = k;
     j.isa = isa;
     j.epilogue = (int)epilogue;
+    j.norm = norm;
     int64_t nnz = 0;
     for (int p = 0; p < count; p++) {
         const bk_csr_weight *w = &weights[p];
@@ -286,6 +303,11 @@ bk_status bk_csr_linear_multi(bk_pool *pool, const float *x, int64_t m, int64_t 
         }
         bk_parallel_for(parallel ? pool : NULL, j.tasks, csr_task, &j);
         if (j.failed) return BK_ERR_NOMEM;
+        if (norm && !j.by_tokens) {
+            const float *res = norm->residual ? norm->residual + tok0 * j.n : NULL;
+            bk_layer_norm(parallel ? pool : NULL, weights[0].y + tok0 * j.n, res, rows, j.n, norm->gamma, norm->beta,
+                          norm->eps, norm->out + tok0 * j.n);
+        }
     }
     return BK_OK;
 }

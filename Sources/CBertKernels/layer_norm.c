@@ -55,6 +55,26 @@ static BK_TARGET_AVX512 void row_avx512(const float *xr, const float *rr, int64_
 #endif
 
 typedef void (*row_fn)(const float *, const float *, int64_t, const float *, const float *, float, float *);
+
+static row_fn row_for_isa(void) {
+#if BK_X86
+    if (bk_isa_current() == BK_ISA_AVX512) return row_avx512;
+#endif
+    return row_portable;
+}
+
+void bk_layer_norm_rows(const float *x, const float *residual, int64_t rows, int64_t n, const float *gamma,
+                        const float *beta, float eps, float *y) {
+    row_fn row = row_for_isa();
+    for (int64_t r = 0; r < rows; r++) row(x + r * n, residual ? residual + r * n : 0, n, gamma, beta, eps, y + r * n);
+}
+
+int bk_add_norm_ok(const bk_add_norm *norm) { return norm && norm->gamma && norm->beta && norm->out; }
+
+void bk_add_norm_tokens(const bk_add_norm *norm, const float *y, int64_t n, int64_t tok, int64_t ntok) {
+    bk_layer_norm_rows(y + tok * n, norm->residual ? norm->residual + tok * n : 0, ntok, n, norm->gamma, norm->beta,
+                       norm->eps, norm->out + tok * n);
+}
 typedef struct {
     const float *x, *residual, *gamma, *beta;
     float *y;
@@ -73,10 +93,7 @@ static void ln_task(void *ctx, int64_t t) {
 bk_status bk_layer_norm(bk_pool *pool, const float *x, const float *residual, int64_t rows, int64_t n, const float *gamma,
                         const float *beta, float eps, float *y) {
     if (rows < 0 || n < 1 || !x || !gamma || !beta || !y) return rows == 0 ? BK_OK : BK_ERR_ARGUMENT;
-    row_fn row = row_portable;
-#if BK_X86
-    if (bk_isa_current() == BK_ISA_AVX512) row = row_avx512;
-#endif
+    row_fn row = row_for_isa();
     /* Rows are independent: two tasks per thread from 2^16 elements (one thread alone left the other waiting
      * through every layer norm: 1.5-2% of a MiniLM 8 x 128 pass). */
     int threads = bk_pool_threads(pool);

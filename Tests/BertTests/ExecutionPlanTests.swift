@@ -52,4 +52,29 @@ final class ExecutionPlanTests: XCTestCase {
           output %3 {name = "out"}
         """), [.op(0), .op(1), .linearGelu(linear: 2, gelu: 3), .op(4), .op(5), .op(6)])
     }
+
+    /// A linear or feed-forward block whose result only feeds add + layer_norm takes them into its step, the linear's
+    /// result as either operand of the add; an add read twice leaves the linear alone and the add unfused.
+    func testLinearAndFeedForwardTakeTheirAddNorm() throws {
+        let head = "  %x = input {name = \"input_ids\"} : i32[B, S]\n  %0 = embeddings %x, %x, @w, @p, @t : f32[B, S, 4]\n"
+        XCTAssertEqual(try plan(head + """
+          %1 = linear %0, @o : f32[B, S, 4]
+          %2 = add %1, %0 : f32[B, S, 4]
+          %3 = layer_norm %2, @g, @b {eps = 1.0e-12} : f32[B, S, 4]
+          %4 = linear %3, @up : f32[B, S, 8]
+          %5 = gelu %4 : f32[B, S, 8]
+          %6 = linear %5, @down : f32[B, S, 4]
+          %7 = add %3, %6 : f32[B, S, 4]
+          %8 = layer_norm %7, @g, @b {eps = 1.0e-12} : f32[B, S, 4]
+          output %8 {name = "out"}
+        """), [.op(0), .op(1), .linearNorm(linear: 2, add: 3, norm: 4),
+               .feedForwardNorm(up: 5, gelu: 6, down: 7, add: 8, norm: 9), .op(10)])
+        XCTAssertEqual(try plan(head + """
+          %1 = linear %0, @o : f32[B, S, 4]
+          %2 = add %1, %0 : f32[B, S, 4]
+          %3 = layer_norm %2, @g, @b {eps = 1.0e-12} : f32[B, S, 4]
+          output %2 {name = "sum"}
+          output %3 {name = "out"}
+        """), [.op(0), .op(1), .op(2), .op(3), .op(4), .op(5), .op(6)])
+    }
 }

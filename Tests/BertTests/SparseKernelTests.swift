@@ -259,7 +259,7 @@ final class SparseKernelTests: XCTestCase {
                     XCTAssertEqual(bk_csr_linear_multi(p, hidden.p, Int64(m), Int64(inner), &d, 1, BK_EPILOGUE_NONE), BK_OK)
                     u.y = scratch.p
                     d.y = got.p
-                    XCTAssertEqual(bk_csr_ffn(p, x, Int64(m), Int64(k), &u, &d), BK_OK)
+                    XCTAssertEqual(bk_csr_ffn(p, x, Int64(m), Int64(k), &u, &d, nil), BK_OK)
                     XCTAssertEqual(got.array, want.array, "\(isa) m=\(m) pool=\(p != nil)")
                 }
             }

@@ -109,12 +109,26 @@ typedef struct bk_csr_weight {
  * block width sums a row's nonzeros in its own order (so neither is bit for bit the same as the other). */
 bk_status bk_csr_linear_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *weights,
                               int count, bk_epilogue epilogue);
+/* The residual add and layer norm that follow a linear in BERT: out = bk_layer_norm(y, residual, gamma, beta, eps) over
+ * the linear's outputs y ([M, n]; residual may be NULL). */
+typedef struct bk_add_norm {
+    const float *residual;
+    const float *gamma, *beta;
+    float eps;
+    float *out;
+} bk_add_norm;
+/* bk_csr_linear_ex(w, BK_EPILOGUE_NONE) and then bk_layer_norm(w->y, norm->residual, ..., norm->out): the same bits as
+ * those two calls. Where the tokens are split among tasks (bk_csr_linear_ex's blocks of 64), each task normalises its
+ * tokens right after computing them, while their rows are still in its cache; w->y is written either way. */
+bk_status bk_csr_linear_norm(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *w,
+                             const bk_add_norm *norm);
 /* A feed-forward block with both weights in CSR: down->y = GELU(x up^T + up->bias) down^T + down->bias, where down
  * has up->n columns. The same bits as bk_csr_linear_ex(up, BK_EPILOGUE_GELU) into up->y followed by
  * bk_csr_linear_ex(down) over it; with more than 48 tokens per thread (AVX-512) the intermediate is kept per block
- * of tokens in the layout the down projection reads and up->y is not written, else those two calls are made. */
+ * of tokens in the layout the down projection reads and up->y is not written, else those two calls are made. With
+ * norm (may be NULL), then as bk_csr_linear_norm over down->y: each fused task normalises its own tokens. */
 bk_status bk_csr_ffn(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *up,
-                     const bk_csr_weight *down);
+                     const bk_csr_weight *down, const bk_add_norm *norm);
 /* y = x * (W with zeroed entries)^T + bias: W [N,K] dense (the shared base's weights, never copied or modified),
  * zeroed_bits: bit (r*K + c) of little-endian uint64 words set = entry (r, c) is treated as 0. The mask is applied while
  * packing W panels, so this costs about the same as bk_linear. */
