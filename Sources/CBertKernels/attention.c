@@ -85,11 +85,11 @@ static BK_TARGET_AVX512 void attn_task_avx512(void *ctx, int64_t index) {
     for (int64_t s = 0; s < S && !any; s++) any = mb[s] != 0;
     if (!any) { attn_body(j, index); return; } /* every key masked: the uniform case */
     int64_t sp = (S + 15) & ~(int64_t)15;
-    float *scratch = bk_scratch(BK_SCRATCH_ATTENTION, (size_t)(D * sp + 4 * sp + sp / 16 + 16));
+    float *scratch = bk_scratch(BK_SCRATCH_ATTENTION, (size_t)(D * sp + BK_ATTENTION_ROWS * sp + sp / 16 + 16));
     if (!scratch) { __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); return; }
     int64_t off = b * S * H + h * D;
     bk_attention_head_avx512(j->q + off, j->k + off, j->v + off, mb, S, H, D, j->out + off, scratch,
-                             (uint16_t *)(scratch + D * sp + 4 * sp));
+                             (uint16_t *)(scratch + D * sp + BK_ATTENTION_ROWS * sp));
 }
 #endif
 

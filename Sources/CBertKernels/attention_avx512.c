@@ -1,10 +1,11 @@
-/* AVX-512 attention for one (batch, head), in blocks of up to four query rows. K is transposed into
- * scratch ([D][sp], 16 x 16 tiles through registers). Scores: the block's rows times kt, 64 keys (four
- * zmm) per step, 16 accumulators; the softmax is vectorised (bk_exp16, masked keys exactly 0);
- * the output: the probabilities times V (read in place), 64 head dims per step, scaled by 1/sum at the end.
- * Each accumulator sums over d (scores) or s (output) in order, so results do not depend on the blocking.
- * Same semantics as the portable body in attention.c. 8 x 128 x 768, 12 heads, one thread: 63 -> 77
- * GFLOP/s against 4 rows x 32 keys and a scalar transpose (about 98 with everything in L2). */
+/* AVX-512 attention for one (batch, head), in blocks of up to twelve query rows. K is transposed into
+ * scratch ([D][sp], 16 x 16 tiles through registers). Scores: the block's rows times kt, 32 keys (two
+ * zmm) per step, 24 accumulators, as the packed GEMM's 12 x 32 tiles; the softmax is vectorised (bk_exp16,
+ * masked keys exactly 0); the output: the probabilities times V (read in place), 32 head dims per step, scaled
+ * by 1/sum at the end. kt and V (32 KB each for 128 keys of 64 dims) do not fit in L1 together, so every block
+ * reads both from L2: twelve rows a block make that three times rarer than four did.
+ * Each accumulator sums over d (scores) or s (output) in order, so results do not depend on the blocking
+ * (the same bits as four rows x 64 keys). Same semantics as the portable body in attention.c. */
 #include "bk_internal.h"
 #if BK_X86
 #include <immintrin.h>
@@ -12,7 +13,8 @@
 #include "vecmath_avx512.h"
 #include "transpose16_avx512.h"
 
-#define ROWS 4 /* query rows per block */
+#define ROWS BK_ATTENTION_ROWS
+#define NV 2 /* zmm of keys (scores) or head dims (output) per step */
 
 static inline __mmask16 tail_mask(int64_t left) {
     return left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
@@ -32,24 +34,24 @@ static BK_TARGET_AVX512 void transpose_k(const float *kb, int64_t S, int64_t H, 
     }
 }
 
-/* p[r][s] = scale * q_r . k_s for R rows (q row stride H), keys [s0, s0 + 16 NV). */
+/* p[r][s] = scale * q_r . k_s for R rows (q row stride H), keys [s0, s0 + 16 N). */
 static inline __attribute__((always_inline)) BK_TARGET_AVX512 void scores_step(const float *q, int64_t H, int64_t D,
                                                                               const float *kt, int64_t sp, int64_t s0,
                                                                               __m512 scale, float *p, const int R,
-                                                                              const int NV) {
-    __m512 c[ROWS][4];
+                                                                              const int N) {
+    __m512 c[ROWS][NV];
     for (int r = 0; r < R; r++)
-        for (int v = 0; v < NV; v++) c[r][v] = _mm512_setzero_ps();
+        for (int v = 0; v < N; v++) c[r][v] = _mm512_setzero_ps();
     for (int64_t d = 0; d < D; d++) {
-        __m512 k[4];
-        for (int v = 0; v < NV; v++) k[v] = _mm512_load_ps(kt + d * sp + s0 + 16 * v);
+        __m512 k[NV];
+        for (int v = 0; v < N; v++) k[v] = _mm512_load_ps(kt + d * sp + s0 + 16 * v);
         for (int r = 0; r < R; r++) {
             __m512 a = _mm512_set1_ps(q[r * H + d]);
-            for (int v = 0; v < NV; v++) c[r][v] = _mm512_fmadd_ps(a, k[v], c[r][v]);
+            for (int v = 0; v < N; v++) c[r][v] = _mm512_fmadd_ps(a, k[v], c[r][v]);
         }
     }
     for (int r = 0; r < R; r++)
-        for (int v = 0; v < NV; v++) _mm512_store_ps(p + r * sp + s0 + 16 * v, _mm512_mul_ps(c[r][v], scale));
+        for (int v = 0; v < N; v++) _mm512_store_ps(p + r * sp + s0 + 16 * v, _mm512_mul_ps(c[r][v], scale));
 }
 
 /* In place: p[s] = exp(p[s] - max) for kept keys (keep: one mask per 16 keys), 0 elsewhere; returns 1/sum. */
@@ -67,25 +69,25 @@ static BK_TARGET_AVX512 float softmax_row(float *p, int64_t sp, const __mmask16 
     return 1.0f / _mm512_reduce_add_ps(sum);
 }
 
-/* o[r][d0 + ...] = inv[r] * sum_s p[r][s] v[s][d0 + ...] for R rows, NV zmm of head dims (tail masks m). */
+/* o[r][d0 + ...] = inv[r] * sum_s p[r][s] v[s][d0 + ...] for R rows, N zmm of head dims (tail masks m). */
 static inline __attribute__((always_inline)) BK_TARGET_AVX512 void output_step(const float *p, int64_t sp, int64_t S,
                                                                               const float *v, int64_t H, int64_t d0,
                                                                               const __mmask16 *m, const float *inv,
-                                                                              float *o, const int R, const int NV) {
-    __m512 c[ROWS][4];
+                                                                              float *o, const int R, const int N) {
+    __m512 c[ROWS][NV];
     for (int r = 0; r < R; r++)
-        for (int u = 0; u < NV; u++) c[r][u] = _mm512_setzero_ps();
+        for (int u = 0; u < N; u++) c[r][u] = _mm512_setzero_ps();
     for (int64_t s = 0; s < S; s++) {
-        __m512 x[4];
-        for (int u = 0; u < NV; u++) x[u] = _mm512_maskz_loadu_ps(m[u], v + s * H + d0 + 16 * u);
+        __m512 x[NV];
+        for (int u = 0; u < N; u++) x[u] = _mm512_maskz_loadu_ps(m[u], v + s * H + d0 + 16 * u);
         for (int r = 0; r < R; r++) {
             __m512 a = _mm512_set1_ps(p[r * sp + s]);
-            for (int u = 0; u < NV; u++) c[r][u] = _mm512_fmadd_ps(a, x[u], c[r][u]);
+            for (int u = 0; u < N; u++) c[r][u] = _mm512_fmadd_ps(a, x[u], c[r][u]);
         }
     }
     for (int r = 0; r < R; r++) {
         __m512 vi = _mm512_set1_ps(inv[r]);
-        for (int u = 0; u < NV; u++) _mm512_mask_storeu_ps(o + r * H + d0 + 16 * u, m[u], _mm512_mul_ps(c[r][u], vi));
+        for (int u = 0; u < N; u++) _mm512_mask_storeu_ps(o + r * H + d0 + 16 * u, m[u], _mm512_mul_ps(c[r][u], vi));
     }
 }
 
@@ -95,28 +97,19 @@ static inline __attribute__((always_inline)) BK_TARGET_AVX512 void rows_block(co
                                                                              int64_t sp, int64_t H, int64_t D,
                                                                              __m512 scale, const int R) {
     int64_t s0 = 0;
-    for (; s0 + 64 <= sp; s0 += 64) scores_step(q, H, D, kt, sp, s0, scale, p, R, 4);
-    switch ((sp - s0) / 16) {
-    case 3: scores_step(q, H, D, kt, sp, s0, scale, p, R, 3); break;
-    case 2: scores_step(q, H, D, kt, sp, s0, scale, p, R, 2); break;
-    case 1: scores_step(q, H, D, kt, sp, s0, scale, p, R, 1); break;
-    default: break;
-    }
+    for (; s0 + 32 <= sp; s0 += 32) scores_step(q, H, D, kt, sp, s0, scale, p, R, 2);
+    if (s0 < sp) scores_step(q, H, D, kt, sp, s0, scale, p, R, 1); /* sp is a multiple of 16 */
     float inv[ROWS];
     for (int r = 0; r < R; r++) inv[r] = softmax_row(p + r * sp, sp, keep);
-    for (int64_t d0 = 0; d0 < D; d0 += 64) {
-        __mmask16 m[4];
-        for (int u = 0; u < 4; u++) m[u] = tail_mask(D - d0 - 16 * u);
-        switch (D - d0 >= 64 ? 4 : (D - d0 + 15) / 16) {
-        case 4: output_step(p, sp, S, v, H, d0, m, inv, o, R, 4); break;
-        case 3: output_step(p, sp, S, v, H, d0, m, inv, o, R, 3); break;
-        case 2: output_step(p, sp, S, v, H, d0, m, inv, o, R, 2); break;
-        default: output_step(p, sp, S, v, H, d0, m, inv, o, R, 1); break;
-        }
+    for (int64_t d0 = 0; d0 < D; d0 += 32) {
+        __mmask16 m[NV];
+        for (int u = 0; u < NV; u++) m[u] = tail_mask(D - d0 - 16 * u);
+        if (D - d0 > 16) output_step(p, sp, S, v, H, d0, m, inv, o, R, 2);
+        else output_step(p, sp, S, v, H, d0, m, inv, o, R, 1);
     }
 }
 
-/* One (batch, head) with at least one kept key. scratch: D*sp + 4*sp floats (64-byte aligned),
+/* One (batch, head) with at least one kept key. scratch: D*sp + ROWS*sp floats (64-byte aligned),
  * keep: sp/16 masks. */
 BK_TARGET_AVX512 void bk_attention_head_avx512(const float *qb, const float *kb, const float *vb, const int32_t *mb,
                                                int64_t S, int64_t H, int64_t D, float *ob, float *scratch,
@@ -135,9 +128,9 @@ BK_TARGET_AVX512 void bk_attention_head_avx512(const float *qb, const float *kb,
     int64_t i = 0;
     for (; i + ROWS <= S; i += ROWS) rows_block(qb + i * H, kt, vb, ob + i * H, p, keep, S, sp, H, D, scale, ROWS);
     switch (S - i) {
-    case 3: rows_block(qb + i * H, kt, vb, ob + i * H, p, keep, S, sp, H, D, scale, 3); break;
-    case 2: rows_block(qb + i * H, kt, vb, ob + i * H, p, keep, S, sp, H, D, scale, 2); break;
-    case 1: rows_block(qb + i * H, kt, vb, ob + i * H, p, keep, S, sp, H, D, scale, 1); break;
+#define TAIL(R) case R: rows_block(qb + i * H, kt, vb, ob + i * H, p, keep, S, sp, H, D, scale, R); break;
+    TAIL(11) TAIL(10) TAIL(9) TAIL(8) TAIL(7) TAIL(6) TAIL(5) TAIL(4) TAIL(3) TAIL(2) TAIL(1)
+#undef TAIL
     default: break;
     }
 }

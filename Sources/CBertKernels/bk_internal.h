@@ -27,7 +27,9 @@ void bk_parallel_for(bk_pool *pool, int64_t n, bk_task_fn fn, void *ctx);
 float *bk_scratch(int slot, size_t floats);
 
 /* AVX-512 attention for one (batch, head) with at least one kept key (attention_avx512.c). scratch holds
- * D*sp + 4*sp floats (sp = seq rounded up to 16), 64-byte aligned; keep holds sp/16 16-bit key masks. */
+ * D*sp + BK_ATTENTION_ROWS*sp floats (sp = seq rounded up to 16), 64-byte aligned; keep holds sp/16 16-bit key
+ * masks. */
+#define BK_ATTENTION_ROWS 12 /* query rows per block */
 #if BK_X86
 void bk_attention_head_avx512(const float *qb, const float *kb, const float *vb, const int32_t *mb, int64_t S,
                               int64_t H, int64_t D, float *ob, float *scratch, uint16_t *keep);

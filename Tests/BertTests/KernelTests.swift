@@ -109,6 +109,8 @@ final class KernelTests: XCTestCase {
         let cases: [(Int, Int, Int, Int, [Int]?)] = [
             (3, 7, 2, 5, [7, 4, 1]), (2, 33, 3, 16, [33, 20]), (1, 1, 1, 1, nil), (2, 5, 4, 8, nil), (2, 6, 2, 3, [0, 6]),
             (2, 128, 2, 32, [128, 77]), (1, 70, 2, 64, nil), (2, 19, 1, 40, [19, 3]), (1, 23, 2, 80, [22]),
+            // with the above, every remainder of the sequence over the AVX-512 path's 12-row blocks
+            (1, 14, 2, 16, nil), (2, 15, 1, 24, [15, 9]), (1, 16, 2, 48, [10]),
         ]
         for (B, S, heads, D, lengths) in cases {
             let H = heads * D
