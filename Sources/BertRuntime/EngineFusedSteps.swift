@@ -100,6 +100,7 @@ extension Engine {
         }
         let (residual, params) = try addNormOperands(result: op, add, norm, state)
         let shape = Array(x.shape.dropLast()) + [rows]
+        // y is written only where bk_csr_linear_norm does not split the tokens (else each block goes through scratch).
         let y = Activation(shape: shape, recycler: recycler), normed = Activation(shape: shape, recycler: recycler)
         var w = bk_csr_weight(row_ptr: rowPtr, col_idx: colIdx, index_bytes: Int32(indexBytes), values: values,
                               n: Int64(rows), bias: try optionalTensor(op, 2)?.pointer, y: y.pointer)

@@ -18,12 +18,13 @@ void bk_parallel_for(bk_pool *pool, int64_t n, bk_task_fn fn, void *ctx);
 
 /* A 64-byte aligned per-thread buffer of at least `floats` floats, kept and reused across calls
  * (slot selects one of BK_SCRATCH_SLOTS independent buffers). NULL when allocation fails. */
-#define BK_SCRATCH_SLOTS 5
+#define BK_SCRATCH_SLOTS 6
 #define BK_SCRATCH_PACK_W 0
 #define BK_SCRATCH_PACK_X 1
 #define BK_SCRATCH_ATTENTION 2
 #define BK_SCRATCH_PANEL 3
 #define BK_SCRATCH_FFN 4
+#define BK_SCRATCH_OUT 5 /* a token block's linear outputs on their way to the fused layer norm */
 float *bk_scratch(int slot, size_t floats);
 
 /* AVX-512 attention for one (batch, head) with at least one kept key (attention_avx512.c). scratch holds
@@ -83,16 +84,17 @@ int bk_csr_check(const float *x, int64_t m, int64_t k, const bk_csr_weight *weig
 bk_csr_rows_fn bk_csr_kernel_for(int isa, int width);
 void bk_csr_transpose_tokens(const float *x, int64_t k, int64_t tok0, int64_t rows, int isa, float *xt);
 /* Every row of w for tokens [tok, tok + ntok) (at most BK_CSR_MAXW) whose transpose is xt, into w->y with its bias and
- * epilogue: what one token-split task of bk_csr_linear_multi does after its transpose. */
+ * epilogue: what one token-split task of bk_csr_linear_multi does after its transpose. yblock: NULL, or where the block's
+ * rows go instead (row 0 = token tok). */
 void bk_csr_rows_over_block(const bk_csr_weight *w, int isa, const float *xt, int64_t k, int64_t tok, int64_t ntok,
-                            bk_epilogue epilogue);
+                            bk_epilogue epilogue, float *yblock);
 /* bk_layer_norm's rows, on this thread: the same bits as bk_layer_norm for each row. */
 void bk_layer_norm_rows(const float *x, const float *residual, int64_t rows, int64_t n, const float *gamma,
                         const float *beta, float eps, float *y);
 /* bk_add_norm's pointers are usable (residual may be NULL). */
 int bk_add_norm_ok(const bk_add_norm *norm);
-/* norm over tokens [tok, tok + ntok) of y (row length n), on this thread. */
-void bk_add_norm_tokens(const bk_add_norm *norm, const float *y, int64_t n, int64_t tok, int64_t ntok);
+/* norm over tokens [tok, tok + ntok), on this thread: yblock holds those tokens' linear outputs (row length n). */
+void bk_add_norm_tokens(const bk_add_norm *norm, const float *yblock, int64_t n, int64_t tok, int64_t ntok);
 #if BK_X86
 /* dst[q * width + t] = GELU(yt[q * width + t] + bias[q]) (bias may be NULL) for q < rows, t < width; the same bits as
  * bk_csr_store_avx512 with gelu. */

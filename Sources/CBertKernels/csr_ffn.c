@@ -34,8 +34,14 @@ static void ffn_task(void *ctx, int64_t i) {
         }
         s += width;
     }
-    bk_csr_rows_over_block(j->down, j->isa, ht, inner, j->tok0 + t0, n, BK_EPILOGUE_NONE);
-    if (j->norm) bk_add_norm_tokens(j->norm, j->down->y, j->down->n, j->tok0 + t0, n);
+    if (!j->norm) {
+        bk_csr_rows_over_block(j->down, j->isa, ht, inner, j->tok0 + t0, n, BK_EPILOGUE_NONE, NULL);
+        return;
+    }
+    float *yb = bk_scratch(BK_SCRATCH_OUT, (size_t)(n * j->down->n));
+    if (!yb) { __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); return; }
+    bk_csr_rows_over_block(j->down, j->isa, ht, inner, j->tok0 + t0, n, BK_EPILOGUE_NONE, yb);
+    bk_add_norm_tokens(j->norm, yb, j->down->n, j->tok0 + t0, n);
 }
 #endif
 

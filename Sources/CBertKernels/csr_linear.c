@@ -25,6 +25,7 @@ typedef struct {
     float *y;
     int64_t n, first, cost_before; /* cost_before: split cost (nonzeros + PER_ROW per row) of the parts before */
     int index_bytes;
+    int64_t ytok; /* the token whose row is y's first (0 but for a block redirected to scratch) */
 } csr_part;
 
 typedef struct {
@@ -115,7 +116,7 @@ static void run_part(const csr_job *j, const csr_part *c, const float *xt0, int6
                 const float *xt = xt0 + b * j->k * MAXW + s * j->k;
                 bk_csr_kernel_for(j->isa, width)(xt, width, c->row_ptr, c->col_idx, c->index_bytes, c->values, g0, g1, yt);
                 int64_t used = rows - s < width ? rows - s : width;
-                float *y = c->y + (tok + t0 + s) * c->n + g0;
+                float *y = c->y + (tok + t0 + s - c->ytok) * c->n + g0;
 #if BK_X86
                 if (j->isa == BK_ISA_AVX512 && width >= 16) {
                     bk_csr_store_avx512(yt, width, used, gl, c->bias ? c->bias + g0 : NULL, j->epilogue == BK_EPILOGUE_GELU,
@@ -149,14 +150,15 @@ static void run_range(const csr_job *j, const float *xt, int64_t tok, int64_t nt
 }
 
 void bk_csr_rows_over_block(const bk_csr_weight *w, int isa, const float *xt, int64_t k, int64_t tok, int64_t ntok,
-                            bk_epilogue epilogue) {
+                            bk_epilogue epilogue, float *yblock) {
     csr_job j = {0};
     j.count = 1;
     j.k = k;
     j.isa = isa;
     j.epilogue = (int)epilogue;
     j.n = w->n;
-    j.parts[0] = (csr_part){w->values, w->bias, w->row_ptr, w->col_idx, w->y, w->n, 0, 0, w->index_bytes};
+    j.parts[0] = (csr_part){w->values, w->bias, w->row_ptr, w->col_idx, yblock ? yblock : w->y, w->n, 0, 0,
+                            w->index_bytes, yblock ? tok : 0};
     run_part(&j, &j.parts[0], xt, tok, ntok, 0, w->n);
 }
 
@@ -173,8 +175,19 @@ static void csr_task(void *ctx, int64_t i) {
         float *xt = bk_scratch(BK_SCRATCH_PACK_X, (size_t)(((t1 - t0 + MAXW - 1) / MAXW) * MAXW * j->k));
         if (!xt) { __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); return; }
         bk_csr_transpose_tokens(j->x, j->k, j->tok0 + t0, t1 - t0, j->isa, xt);
-        run_range(j, xt, j->tok0 + t0, t1 - t0, 0, j->n);
-        if (j->norm) bk_add_norm_tokens(j->norm, j->parts[0].y, j->n, j->tok0 + t0, t1 - t0);
+        if (!j->norm) {
+            run_range(j, xt, j->tok0 + t0, t1 - t0, 0, j->n);
+            return;
+        }
+        /* The block's outputs go to this thread's scratch (in its cache, never written back to y) and straight on
+         * through the layer norm. */
+        float *yb = bk_scratch(BK_SCRATCH_OUT, (size_t)((t1 - t0) * j->n));
+        if (!yb) { __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); return; }
+        csr_job local = *j;
+        local.parts[0].y = yb;
+        local.parts[0].ytok = j->tok0 + t0;
+        run_range(&local, xt, j->tok0 + t0, t1 - t0, 0, j->n);
+        bk_add_norm_tokens(j->norm, yb, j->n, j->tok0 + t0, t1 - t0);
         return;
     }
     float *xt = bk_scratch(BK_SCRATCH_PACK_X, (size_t)(((j->rows + MAXW - 1) / MAXW) * MAXW * j->k));

@@ -71,8 +71,8 @@ void bk_layer_norm_rows(const float *x, const float *residual, int64_t rows, int
 
 int bk_add_norm_ok(const bk_add_norm *norm) { return norm && norm->gamma && norm->beta && norm->out; }
 
-void bk_add_norm_tokens(const bk_add_norm *norm, const float *y, int64_t n, int64_t tok, int64_t ntok) {
-    bk_layer_norm_rows(y + tok * n, norm->residual ? norm->residual + tok * n : 0, ntok, n, norm->gamma, norm->beta,
+void bk_add_norm_tokens(const bk_add_norm *norm, const float *yblock, int64_t n, int64_t tok, int64_t ntok) {
+    bk_layer_norm_rows(yblock, norm->residual ? norm->residual + tok * n : 0, ntok, n, norm->gamma, norm->beta,
                        norm->eps, norm->out + tok * n);
 }
 typedef struct {

@@ -118,8 +118,8 @@ typedef struct bk_add_norm {
     float *out;
 } bk_add_norm;
 /* bk_csr_linear_ex(w, BK_EPILOGUE_NONE) and then bk_layer_norm(w->y, norm->residual, ..., norm->out): the same bits as
- * those two calls. Where the tokens are split among tasks (bk_csr_linear_ex's blocks of 64), each task normalises its
- * tokens right after computing them, while their rows are still in its cache; w->y is written either way. */
+ * those two calls. Where the tokens are split among tasks (bk_csr_linear_ex's blocks of 64), each task computes its
+ * tokens into its own scratch and normalises them from there, so w->y is not written; elsewhere it is. */
 bk_status bk_csr_linear_norm(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *w,
                              const bk_add_norm *norm);
 /* A feed-forward block with both weights in CSR: down->y = GELU(x up^T + up->bias) down^T + down->bias, where down
