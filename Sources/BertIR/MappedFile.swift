@@ -29,6 +29,12 @@ public final class MappedFile: @unchecked Sendable {
         } else {
             let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
             guard let p, p != MAP_FAILED else { throw BertError(path, "cannot map: \(String(cString: strerror(errno)))") }
+            // Where the page cache holds the file in 2 MiB folios, the kernel may map each one whole on a single
+            // fault: touching one bias would make 2 MiB of packed-and-released weights resident again. Small pages
+            // only (a hint; ignored where unsupported).
+            #if os(Linux)
+            _ = madvise(p, size, MADV_NOHUGEPAGE)
+            #endif
             base = UnsafeRawPointer(p)
         }
         self.fd = fd
