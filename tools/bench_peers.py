@@ -23,7 +23,8 @@ Both venvs are made on first use (deepsparse 1.8.0 pins numpy 1.26.4 and onnx 1.
 `bertrun bench` (tools/bench_inputs.py): medians and p90 of --runs timed runs after --warmup untimed ones.
 DeepSparse's outputs are compared with ORT's on every shape (max abs difference printed). With --rounds R the
 engines take turns R times per model (bertrun, ORT, DeepSparse, bertrun, ...), so a slow spell of a shared machine
-falls on all of them alike; each engine's number is then the round whose median is the median over rounds.
+falls on all of them alike; each engine's number is then the round whose median is the median over rounds, and
+bertrun/ORT is also given as the median over rounds of the ratio within a round (the two run back to back).
 
 Prints a table (model, batch x seq, threads, bertrun median ms, ORT ms, DeepSparse ms, bertrun/ORT,
 bertrun/DeepSparse: below 1 means bertrun is faster) and with --json writes every number, including p90,
@@ -456,6 +457,12 @@ def main():
                        "deepsparse_ms": d and d["median_ms"], "deepsparse_p90_ms": d and d["p90_ms"],
                        "deepsparse_compile_s": d and d["compile_s"]}
                 row["bertrun_over_ort"] = br and o and br["median_ms"] / o["median_ms"]
+                # bertrun and ORT run back to back within a round, so the ratio inside each round carries less of
+                # the machine's minute-to-minute drift than the ratio of two median rounds.
+                paired = sorted(b_[(b, s, t)]["median_ms"] / o_[(b, s, t)]["median_ms"]
+                                for b_, o_ in zip(bert_rounds, ort_rounds) if (b, s, t) in b_ and (b, s, t) in o_)
+                row["bertrun_over_ort_rounds"] = paired
+                row["bertrun_over_ort_paired"] = paired[(len(paired) - 1) // 2] if paired else None
                 row["bertrun_over_deepsparse"] = br and d and br["median_ms"] / d["median_ms"]
                 entry["rows"].append(row)
         report.append(entry)
@@ -474,6 +481,14 @@ def main():
             print(f"| {e['model']} | {r['batch']} x {r['seq']} | {r['threads']} | {fmt(r['bertrun_ms'])} | "
                   f"{fmt(r['ort_ms'])} | {fmt(r['deepsparse_ms'])} | {fmt(r['bertrun_over_ort'])} | "
                   f"{fmt(r['bertrun_over_deepsparse'])} |")
+    if args.rounds > 1:
+        print("# bertrun/ORT within each round (the two engines back to back), median over rounds (range):")
+        for e in report:
+            for r in e["rows"]:
+                if r["bertrun_over_ort_rounds"]:
+                    rr = r["bertrun_over_ort_rounds"]
+                    print(f"#   {e['model']} {r['batch']} x {r['seq']}, {r['threads']} threads: "
+                          f"{fmt(r['bertrun_over_ort_paired'])} ({fmt(rr[0])}-{fmt(rr[-1])})")
     for e in report:
         if e["deepsparse_vs_ort_max_abs_diff"] is not None:
             print(f"# {e['model']}: max |DeepSparse - ORT| over all outputs and shapes = "
