@@ -318,7 +318,7 @@ static bk_status csr_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, 
         if (j.failed) return BK_ERR_NOMEM;
         if (norm && !j.by_tokens) {
             const float *res = norm->residual ? norm->residual + tok0 * j.n : NULL;
-            bk_layer_norm(parallel ? pool : NULL, weights[0].y + tok0 * j.n, res, rows, j.n, norm->gamma, norm->beta,
+            bk_layer_norm(pool, weights[0].y + tok0 * j.n, res, rows, j.n, norm->gamma, norm->beta,
                           norm->eps, norm->out + tok0 * j.n);
         }
     }
