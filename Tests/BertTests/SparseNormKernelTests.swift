@@ -1,9 +1,9 @@
 import CBertKernels
 import XCTest
 
-/// bk_csr_linear_norm and bk_csr_ffn with a bk_add_norm: the same bits as the linear (or feed-forward block) followed by
-/// bk_layer_norm over its output and the residual, for token counts that split by rows, by tokens (one block of 64 per
-/// task, normalised inside the task), with tail blocks, and over chunks of 1024; one and two threads; each ISA.
+/// bk_csr_linear_norm: the same bits as the linear followed by bk_layer_norm over its output and the residual, for
+/// token counts that split by rows, by tokens (one block of 64 per task, normalised inside the task), with tail blocks,
+/// and over chunks of 1024; one and two threads; each ISA. (bk_csr_ffn with a bk_add_norm: in SparseKernelTests.)
 extension SparseKernelTests {
     func testLinearNormEqualsLinearThenLayerNorm() {
         let pool = bk_pool_create(2)
@@ -30,38 +30,6 @@ extension SparseKernelTests {
                         XCTAssertEqual(bk_csr_linear_norm(p, x, Int64(m), Int64(k), &cw, &norm), BK_ERR_ARGUMENT)
                         XCTAssertEqual(bk_csr_linear_norm(p, x, Int64(m), Int64(k), &cw, nil), BK_ERR_ARGUMENT)
                     }
-                }
-            }
-        }
-    }
-
-    func testFusedFeedForwardNormEqualsThenLayerNorm() {
-        let pool = bk_pool_create(2)
-        defer { bk_pool_destroy(pool) }
-        let k = 48, inner = 200, out = 40
-        let up = makeSparse(n: inner, k: k, density: 0.3), down = makeSparse(n: out, k: inner, density: 0.2)
-        let bUp = Pinned(random(inner)), bDown = Pinned(random(out)), gamma = Pinned(random(out)), beta = Pinned(random(out))
-        let upRows = Pinned(up.rowPtr), upIdx = Pinned(up.col16), upVals = Pinned(up.values)
-        let dnRows = Pinned(down.rowPtr), dnIdx = Pinned(down.col32), dnVals = Pinned(down.values)
-        for m in [20, 100, 137, 1100] {
-            let x = random(m * k), residual = Pinned(random(m * out))
-            forEachISA { isa in
-                for p in [pool, nil] {
-                    let hidden = Pinned([Float](repeating: .nan, count: m * inner))
-                    let y = Pinned([Float](repeating: .nan, count: m * out)), want = Pinned([Float](repeating: .nan, count: m * out))
-                    let got = Pinned([Float](repeating: .nan, count: m * out))
-                    var u = bk_csr_weight(row_ptr: upRows.p, col_idx: UnsafeRawPointer(upIdx.p), index_bytes: 2, values: upVals.p,
-                                          n: Int64(inner), bias: UnsafePointer(bUp.p), y: hidden.p)
-                    var d = bk_csr_weight(row_ptr: dnRows.p, col_idx: UnsafeRawPointer(dnIdx.p), index_bytes: 4, values: dnVals.p,
-                                          n: Int64(out), bias: UnsafePointer(bDown.p), y: y.p)
-                    XCTAssertEqual(bk_csr_ffn(p, x, Int64(m), Int64(k), &u, &d, nil), BK_OK)
-                    XCTAssertEqual(bk_layer_norm(p, y.p, residual.p, Int64(m), Int64(out), gamma.p, beta.p, 1e-12, want.p), BK_OK)
-                    var norm = bk_add_norm(residual: UnsafePointer(residual.p), gamma: UnsafePointer(gamma.p), beta: UnsafePointer(beta.p), eps: 1e-12,
-                                           out: got.p)
-                    XCTAssertEqual(bk_csr_ffn(p, x, Int64(m), Int64(k), &u, &d, &norm), BK_OK)
-                    XCTAssert(sameBits(got.array, want.array), "\(isa) m=\(m) pool=\(p != nil)")
-                    norm.out = nil
-                    XCTAssertEqual(bk_csr_ffn(p, x, Int64(m), Int64(k), &u, &d, &norm), BK_ERR_ARGUMENT)
                 }
             }
         }
