@@ -59,8 +59,7 @@ extension Engine {
               case .csr(let inner, let upCols, let upRows, let upIdx, let upBytes, let upValues, _)? = linear[upName],
               case .csr(let outRows, let downCols, let dnRows, let dnIdx, let dnBytes, let dnValues, _)? = linear[downName],
               upCols == k, downCols == inner else {
-            try linear(up, gelu: true, result: gelu, &state)
-            try linear(down, gelu: false, result: down, &state)
+            try denseFeedForward(up, gelu, down, x: x, &state)
             if let addNorm { try addLayerNorm(addNorm.add, addNorm.norm, &state) }
             return
         }
@@ -84,6 +83,31 @@ extension Engine {
         try check(bk_csr_ffn(pool.raw, x.pointer, m, Int64(k), &u, &d, &n), "csr feed-forward")
         withExtendedLifetime((hidden, out, residual)) {}
         state.define(addNorm.norm, normed)
+    }
+
+    /// The feed-forward block over packed (dense or masked) weights: one bk_linear_packed_ffn call (for 3072 inner
+    /// features the intermediate goes to scratch at the padded stride the down projection reads), else the GEMM with
+    /// fused GELU, then the second linear.
+    private func denseFeedForward(_ up: Op, _ gelu: Op, _ down: Op, x: Activation, _ state: inout ExecutionState) throws {
+        let k = x.shape.last ?? 0
+        guard up.operands.count > 1, case .tensor(let upName) = up.operands[1], down.operands.count > 1,
+              case .tensor(let downName) = down.operands[1], let upW = linear[upName], let downW = linear[downName] else {
+            try linear(up, gelu: true, result: gelu, &state)
+            try linear(down, gelu: false, result: down, &state)
+            return
+        }
+        let lead = Array(x.shape.dropLast())
+        let hidden = Activation(shape: lead + [upW.rows], recycler: recycler)  // written only when not in scratch
+        let out = Activation(shape: lead + [downW.rows], recycler: recycler)
+        guard var u = upW.packedPart(k: k, bias: try optionalTensor(up, 2)?.pointer, y: hidden.pointer),
+              var d = downW.packedPart(k: upW.rows, bias: try optionalTensor(down, 2)?.pointer, y: out.pointer) else {
+            try linear(up, gelu: true, result: gelu, &state)
+            try linear(down, gelu: false, result: down, &state)
+            return
+        }
+        try check(bk_linear_packed_ffn(pool.raw, x.pointer, Int64(x.count / max(k, 1)), Int64(k), &u, &d), "linear")
+        withExtendedLifetime((hidden, upW, downW)) {}
+        state.define(down, out)
     }
 
     /// linear + add + layer_norm: one bk_csr_linear_norm call when the weight is CSR (each block of tokens normalised

@@ -46,6 +46,10 @@ void bk_attention_head_avx512(const float *qb, const float *kb, const float *vb,
 void bk_packed_cols_avx512(const float *xp, int64_t ldx, int64_t m, int64_t k, const float *packed,
                            const uint32_t *keep, int64_t p0, int64_t p1, int64_t n, const float *bias, float *y,
                            int gelu);
+/* bk_packed_cols_avx512 with y's rows ldy floats apart (>= n). */
+void bk_packed_cols_avx512_ld(const float *xp, int64_t ldx, int64_t m, int64_t k, const float *packed,
+                              const uint32_t *keep, int64_t p0, int64_t p1, int64_t n, const float *bias, float *y,
+                              int gelu, int64_t ldy);
 void bk_packed_cols_avx2(const float *xp, int64_t m, int64_t k, const float *packed, const uint32_t *keep,
                          int64_t p0, int64_t p1, int64_t n, const float *bias, float *y);
 #endif

@@ -205,6 +205,7 @@ typedef struct {
     int64_t ldx, m, k, panels, panels_per_task;
     packed_cols_fn fn;
     int epilogue, fused; /* fused: fn applies the GELU itself, to each tile as it is stored */
+    int64_t ldy;         /* 0: each y's rows are its n apart; else this far apart (AVX-512 only) */
 } plin_job;
 
 /* Task t: panels [t * per, (t + 1) * per) of all parts' panels in order, each part's share in one fn call. */
@@ -216,6 +217,13 @@ static void plin_task(void *ctx, int64_t t) {
         if (a >= b) continue;
         const bk_packed_weight *w = &j->parts[i];
         int64_t p0 = a - j->first[i], p1 = b - j->first[i];
+#if BK_X86
+        if (j->ldy) {
+            bk_packed_cols_avx512_ld(j->xp, j->ldx, j->m, j->k, w->packed, w->keep, p0, p1, w->n, w->bias, w->y,
+                                     j->epilogue == BK_EPILOGUE_GELU, j->ldy);
+            continue;
+        }
+#endif
         j->fn(j->xp, j->ldx, j->m, j->k, w->packed, w->keep, p0, p1, w->n, w->bias, w->y,
               j->epilogue == BK_EPILOGUE_GELU);
         if (j->epilogue == BK_EPILOGUE_GELU && !j->fused) {
@@ -226,8 +234,18 @@ static void plin_task(void *ctx, int64_t t) {
     }
 }
 
+/* xld: 0, or (AVX-512 only) x's rows are already xld >= k floats apart, so it is read in place as given; ldy: 0, or
+ * (AVX-512 only, one weight) y's rows are ldy >= n floats apart. */
+static bk_status packed_run(bk_pool *pool, const float *x, int64_t xld, int64_t m, int64_t k,
+                            const bk_packed_weight *weights, int count, bk_epilogue epilogue, int64_t ldy);
+
 bk_status bk_linear_packed_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_packed_weight *weights,
                                  int count, bk_epilogue epilogue) {
+    return packed_run(pool, x, 0, m, k, weights, count, epilogue, 0);
+}
+
+static bk_status packed_run(bk_pool *pool, const float *x, int64_t xld, int64_t m, int64_t k,
+                            const bk_packed_weight *weights, int count, bk_epilogue epilogue, int64_t ldy) {
     if (epilogue != BK_EPILOGUE_NONE && epilogue != BK_EPILOGUE_GELU) return BK_ERR_ARGUMENT;
     if (count < 1 || count > BK_PACKED_MAX_PARTS || !weights || m < 0 || k < 1) return BK_ERR_ARGUMENT;
     plin_job j = {0};
@@ -255,7 +273,9 @@ bk_status bk_linear_packed_multi(bk_pool *pool, const float *x, int64_t m, int64
     int big = m * k * n_total >= ((int64_t)1 << 18) && threads > 1;
     const float *xp = x;
     int64_t ldx = k;
-    if (in_place && k % 1024 == 0) {
+    if (in_place && xld >= k) {
+        ldx = xld;
+    } else if (in_place && k % 1024 == 0) {
         /* Rows a multiple of 4 KiB apart would all fall in one L1 set (K = 3072: 81 instead of 110 GFLOP/s),
          * so such an x is first copied with its rows one cache line further apart. */
         ldx = k + 16;
@@ -281,7 +301,7 @@ bk_status bk_linear_packed_multi(bk_pool *pool, const float *x, int64_t m, int64
     if (tasks > panels) tasks = panels;
     j.xp = xp; j.parts = weights; j.count = count;
     j.ldx = ldx; j.m = m; j.k = k; j.panels = panels; j.panels_per_task = (panels + tasks - 1) / tasks;
-    j.fn = fn; j.epilogue = epilogue; j.fused = in_place;
+    j.fn = fn; j.epilogue = epilogue; j.fused = in_place; j.ldy = in_place ? ldy : 0;
     bk_parallel_for(big ? pool : NULL, (panels + j.panels_per_task - 1) / j.panels_per_task, plin_task, &j);
     return BK_OK;
 }
@@ -292,4 +312,25 @@ bk_status bk_linear_packed(bk_pool *pool, const float *x, int64_t m, int64_t k, 
     if (m < 0 || !packed || !y || bk_packed_floats(k, n) == 0) return m == 0 ? BK_OK : BK_ERR_ARGUMENT;
     bk_packed_weight w = {packed, keep, n, bias, y};
     return bk_linear_packed_multi(pool, x, m, k, &w, 1, epilogue);
+}
+
+bk_status bk_linear_packed_ffn(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_packed_weight *up,
+                               const bk_packed_weight *down) {
+    if (!up || !down) return BK_ERR_ARGUMENT;
+    int64_t inner = up->n;
+#if BK_X86
+    if (bk_isa_current() == BK_ISA_AVX512 && inner % 1024 == 0 && m > 0 && inner <= ((int64_t)1 << 30) &&
+        m <= ((int64_t)1 << 40) / (inner + 16) && up->packed && down->packed && up->y && down->y) {
+        /* The intermediate's rows would be a multiple of 4 KiB apart, which the down projection would first copy to
+         * a padded stride: the up projection writes that stride into scratch itself. */
+        float *h = bk_scratch(BK_SCRATCH_FFN, (size_t)(m * (inner + 16)));
+        if (!h) return BK_ERR_NOMEM;
+        bk_packed_weight u = *up;
+        u.y = h;
+        bk_status st = packed_run(pool, x, 0, m, k, &u, 1, BK_EPILOGUE_GELU, inner + 16);
+        return st != BK_OK ? st : packed_run(pool, h, inner + 16, m, inner, down, 1, BK_EPILOGUE_NONE, 0);
+    }
+#endif
+    bk_status st = bk_linear_packed_multi(pool, x, m, k, up, 1, BK_EPILOGUE_GELU);
+    return st != BK_OK ? st : bk_linear_packed_multi(pool, up->y, m, inner, down, 1, BK_EPILOGUE_NONE);
 }

@@ -77,6 +77,12 @@ static BK_TARGET_AVX512 void gelu_tile(float *y, int64_t ldy, int64_t R, int nr)
 BK_TARGET_AVX512 void bk_packed_cols_avx512(const float *xp, int64_t ldx, int64_t m, int64_t k, const float *packed,
                                              const uint32_t *keep, int64_t p0, int64_t p1, int64_t n, const float *bias,
                                              float *y, int gelu) {
+    bk_packed_cols_avx512_ld(xp, ldx, m, k, packed, keep, p0, p1, n, bias, y, gelu, n);
+}
+
+BK_TARGET_AVX512 void bk_packed_cols_avx512_ld(const float *xp, int64_t ldx, int64_t m, int64_t k, const float *packed,
+                                                const uint32_t *keep, int64_t p0, int64_t p1, int64_t n,
+                                                const float *bias, float *y, int gelu, int64_t ldy) {
     /* A masked task with many rows: each (panel, K block) is copied once through its keep words into a small
      * buffer that the plain kernels then read for every strip. With few rows (a 1 x 128 or 1 x 32 batch) the
      * copy costs more than it saves, and the masked kernels apply the words on every load instead (they are
@@ -105,8 +111,8 @@ BK_TARGET_AVX512 void bk_packed_cols_avx512(const float *xp, int64_t ldx, int64_
                 const float *b = bias ? bias + col : 0;
                 for (int64_t r0 = m0; r0 < m0 + mc; r0 += MR) {
                     int64_t R = m0 + mc - r0 < MR ? m0 + mc - r0 : MR;
-                    kernels[R](xp + r0 * ldx + k0, ldx, kc, wp, kp, b, y + r0 * n + col, n, nr, k0 > 0);
-                    if (gelu && k0 + kc == k) gelu_tile(y + r0 * n + col, n, R, nr);
+                    kernels[R](xp + r0 * ldx + k0, ldx, kc, wp, kp, b, y + r0 * ldy + col, ldy, nr, k0 > 0);
+                    if (gelu && k0 + kc == k) gelu_tile(y + r0 * ldy + col, ldy, R, nr);
                 }
             }
         }

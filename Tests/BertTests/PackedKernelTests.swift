@@ -149,6 +149,43 @@ final class PackedKernelTests: XCTestCase {
         XCTAssertEqual(y[0], 1)
     }
 
+    /// bk_linear_packed_ffn: the same bits as the GELU linear then the second linear, with 1024 inner features (the
+    /// intermediate in scratch at a padded stride, AVX-512) and 200 (the two calls), a masked down projection, and
+    /// row counts on both sides of the masked copy threshold; each ISA, one and two threads.
+    func testPackedFeedForwardEqualsTwoCalls() {
+        let pool = bk_pool_create(2)
+        defer { bk_pool_destroy(pool) }
+        let k = 40, out = 50
+        for inner in [1024, 200] {
+            let wUp = pack(random(inner * k), nil, k: k, n: inner, pool: nil), wDown = pack(random(out * inner), nil, k: inner, n: out, pool: nil)
+            let bUp = random(inner), bDown = random(out)
+            var keep = [UInt32](repeating: 0, count: Int(bk_packed_mask_words(Int64(inner), Int64(out))))
+            XCTAssertEqual(bk_pack_mask(nil, zeroedBits(out, inner, fraction: 0.2), Int64(inner), Int64(out), &keep), BK_OK)
+            for m in [1, 13, 130, 250] {
+                let x = random(m * k)
+                forEachISA { isa in
+                    for p in [pool, nil] {
+                        withAligned(wUp) { up in withAligned(wDown) { down in keep.withUnsafeBufferPointer { kp in
+                            bUp.withUnsafeBufferPointer { bu in bDown.withUnsafeBufferPointer { bd in
+                                let hidden = Pinned([Float](repeating: .nan, count: m * inner))
+                                let want = Pinned([Float](repeating: .nan, count: m * out)), got = Pinned([Float](repeating: .nan, count: m * out))
+                                var u = bk_packed_weight(packed: up, keep: nil, n: Int64(inner), bias: bu.baseAddress, y: hidden.p)
+                                var d = bk_packed_weight(packed: down, keep: kp.baseAddress, n: Int64(out), bias: bd.baseAddress, y: want.p)
+                                XCTAssertEqual(bk_linear_packed_multi(p, x, Int64(m), Int64(k), &u, 1, BK_EPILOGUE_GELU), BK_OK)
+                                XCTAssertEqual(bk_linear_packed_multi(p, hidden.p, Int64(m), Int64(inner), &d, 1, BK_EPILOGUE_NONE), BK_OK)
+                                d.y = got.p
+                                XCTAssertEqual(bk_linear_packed_ffn(p, x, Int64(m), Int64(k), &u, &d), BK_OK)
+                                XCTAssert(got.array.elementsEqual(want.array) { $0.bitPattern == $1.bitPattern },
+                                          "\(isa) inner=\(inner) m=\(m) pool=\(p != nil)")
+                                XCTAssertEqual(bk_linear_packed_ffn(p, x, Int64(m), Int64(k), &u, nil), BK_ERR_ARGUMENT)
+                            } }
+                        } } }
+                    }
+                }
+            }
+        }
+    }
+
     func testPackedRejectsBadSizes() {
         var y = [Float](repeating: 0, count: 4)
         let x = [Float](repeating: 1, count: 4)

@@ -166,6 +166,12 @@ typedef struct bk_packed_weight {
  * weight. Each y is bit for bit bk_linear_packed's (panels are independent and blocked the same way). */
 bk_status bk_linear_packed_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_packed_weight *weights,
                                  int count, bk_epilogue epilogue);
+/* A dense (or masked) feed-forward block: down->y = (GELU(x up^T + up->bias)) down^T + down->bias, where down has up->n
+ * columns. The same bits as bk_linear_packed_multi(up, BK_EPILOGUE_GELU) into up->y and then over it with down. With
+ * AVX-512 and up->n a multiple of 1024 (whose rows the down projection would copy to a padded stride first) the
+ * intermediate goes to scratch at that stride directly and up->y is not written. */
+bk_status bk_linear_packed_ffn(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_packed_weight *up,
+                               const bk_packed_weight *down);
 
 /* Memory for packed weights: blocks of 2 MiB or more are mapped on a 2 MiB boundary and marked for
  * transparent huge pages (fewer TLB misses while a GEMM streams the panels); smaller ones are 64-byte
