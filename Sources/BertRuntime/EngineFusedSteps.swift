@@ -91,7 +91,9 @@ extension Engine {
     private func denseFeedForward(_ up: Op, _ gelu: Op, _ down: Op, x: Activation, _ state: inout ExecutionState) throws {
         let k = x.shape.last ?? 0
         guard up.operands.count > 1, case .tensor(let upName) = up.operands[1], down.operands.count > 1,
-              case .tensor(let downName) = down.operands[1], let upW = linear[upName], let downW = linear[downName] else {
+              case .tensor(let downName) = down.operands[1], let upW = linear[upName], let downW = linear[downName],
+              var u = upW.packedPart(k: k, bias: try optionalTensor(up, 2)?.pointer, y: nil),
+              var d = downW.packedPart(k: upW.rows, bias: try optionalTensor(down, 2)?.pointer, y: nil) else {
             try linear(up, gelu: true, result: gelu, &state)
             try linear(down, gelu: false, result: down, &state)
             return
@@ -99,12 +101,8 @@ extension Engine {
         let lead = Array(x.shape.dropLast())
         let hidden = Activation(shape: lead + [upW.rows], recycler: recycler)  // written only when not in scratch
         let out = Activation(shape: lead + [downW.rows], recycler: recycler)
-        guard var u = upW.packedPart(k: k, bias: try optionalTensor(up, 2)?.pointer, y: hidden.pointer),
-              var d = downW.packedPart(k: upW.rows, bias: try optionalTensor(down, 2)?.pointer, y: out.pointer) else {
-            try linear(up, gelu: true, result: gelu, &state)
-            try linear(down, gelu: false, result: down, &state)
-            return
-        }
+        u.y = hidden.pointer
+        d.y = out.pointer
         try check(bk_linear_packed_ffn(pool.raw, x.pointer, Int64(x.count / max(k, 1)), Int64(k), &u, &d), "linear")
         withExtendedLifetime((hidden, upW, downW)) {}
         state.define(down, out)

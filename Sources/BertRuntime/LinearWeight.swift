@@ -46,8 +46,8 @@ public enum LinearWeight: @unchecked Sendable {
     }
 
     /// This weight as one part of a bk_linear_packed_multi call (packed and packed-masked weights over `k` inputs),
-    /// or nil. The pointers stay valid while the weight (held by the engine) lives.
-    func packedPart(k: Int, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) -> bk_packed_weight? {
+    /// or nil. The pointers stay valid while the weight (held by the engine) lives; `y` may be set later.
+    func packedPart(k: Int, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>?) -> bk_packed_weight? {
         switch self {
         case .packed(let w) where w.cols == k:
             return bk_packed_weight(packed: w.pointer, keep: nil, n: Int64(w.rows), bias: bias, y: y)
