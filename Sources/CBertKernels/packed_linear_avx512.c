@@ -10,14 +10,14 @@
 #define MR BK_PACKED_MR_AVX512
 /* Blocking: a 12 x 32 tile accumulates over a K block of KC steps in registers before it is stored, and the
  * block of x (about MC rows x KC) stays in L2 while every panel of the task passes over it. K = 768 goes in one
- * go (the tile is not read back and added to). Dense weights take M blocks of about 120 rows (360 KiB of x):
- * dense BERT-base 8 x 128 at two threads spent about 2% less time in the GEMMs than with 384 x 240 (11 of 12
- * alternating comparisons; MC 96-192 alike), MiniLM 8 x 128 about 2% less. A masked task whose panels are copied
- * through the mask (below) takes blocks of about 240 rows, so each copy serves more strips (BERT-base 8 x 128:
- * 1-5% less GEMM time than 384 x 240 in three comparisons, 768 x 120 was slower); one that applies the keep
- * words on every load (few rows) keeps K blocks of 384 (768 was not faster at 1 x 128). */
-#define KC_LARGE 768
-#define KC_SMALL 384
+ * go (the tile is not read back and added to). Dense weights take M blocks of about 120 rows (360 KiB of x): dense
+ * BERT-base 8 x 128 at two threads spent about 2% less time in the GEMMs than with 384 x 240 (11 of 12 alternating
+ * comparisons; MC 96-192 alike), MiniLM 8 x 128 about 2% less. A masked task whose panels are copied through the
+ * mask (below) takes blocks of about 240 rows, so each copy serves more strips (BERT-base 8 x 128: 1-5% less GEMM
+ * time than 384 x 240 in three comparisons; 768 x 120 was slower). A masked task with few rows (keep words applied
+ * on every load) gains from K = 768 as well: masked / dense in alternating pairs at 1 x 32 1.149 with K blocks of
+ * 384 for it, 1.075 with 768 (1 x 128: 1.112, 1.088). */
+#define KC 768
 #define MC_DENSE 120
 #define MC_MASKED 240
 /* A masked task's panels are copied through the mask only for M blocks of more rows than this. */
@@ -97,8 +97,8 @@ BK_TARGET_AVX512 void bk_packed_cols_avx512_ld(const float *xp, int64_t ldx, int
      * copy costs more than it saves, and the masked kernels apply the words on every load instead (they are
      * also the fallback when the buffer cannot be had). 1 x 32 BERT-base masked task, one thread: 76 -> 63 ms
      * (dense 61); 8 x 128: the copy is 4-7% faster. */
-    float *panel = keep && m > COPY_ROWS ? bk_scratch(BK_SCRATCH_PANEL, KC_LARGE * 32) : 0;
-    int64_t KC = keep && m <= COPY_ROWS ? KC_SMALL : KC_LARGE, MC = keep ? MC_MASKED : MC_DENSE;
+    float *panel = keep && m > COPY_ROWS ? bk_scratch(BK_SCRATCH_PANEL, KC * 32) : 0;
+    int64_t MC = keep ? MC_MASKED : MC_DENSE;
     /* round(m / MC) blocks (at least one) of whole strips: dense, 1024 rows are 8 x 120 + 64 and 128 one block. */
     int64_t blocks = (m + MC / 2) / MC < 1 ? 1 : (m + MC / 2) / MC;
     int64_t block_rows = ((m + blocks - 1) / blocks + MR - 1) / MR * MR;
