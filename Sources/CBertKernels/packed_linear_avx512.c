@@ -98,9 +98,9 @@ BK_TARGET_AVX512 void bk_packed_cols_avx512_ld(const float *xp, int64_t ldx, int
      * also the fallback when the buffer cannot be had). 1 x 32 BERT-base masked task, one thread: 76 -> 63 ms
      * (dense 61); 8 x 128: the copy is 4-7% faster. */
     float *panel = keep && m > COPY_ROWS ? bk_scratch(BK_SCRATCH_PANEL, KC * 32) : 0;
-    int64_t MC = keep ? MC_MASKED : MC_DENSE;
-    /* round(m / MC) blocks (at least one) of whole strips: dense, 1024 rows are 8 x 120 + 64 and 128 one block. */
-    int64_t blocks = (m + MC / 2) / MC < 1 ? 1 : (m + MC / 2) / MC;
+    int64_t target = keep ? MC_MASKED : MC_DENSE;
+    /* round(m / target) blocks (at least one) of whole strips: dense, 1024 rows are 8 x 120 + 64, 128 one block. */
+    int64_t blocks = (m + target / 2) / target < 1 ? 1 : (m + target / 2) / target;
     int64_t block_rows = ((m + blocks - 1) / blocks + MR - 1) / MR * MR;
     for (int64_t m0 = 0; m0 < m; m0 += block_rows) {
         int64_t mc = m - m0 < block_rows ? m - m0 : block_rows;
