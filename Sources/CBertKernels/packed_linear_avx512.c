@@ -9,10 +9,10 @@
 
 #define MR BK_PACKED_MR_AVX512
 /* Blocking: a 12 x 32 tile accumulates over a K block of KC steps in registers before it is stored, and the
- * block of x (about MC rows x KC) stays in L2 while every panel of the task passes over it. K = 768 goes in one
+ * block of x (about MC_DENSE or MC_MASKED rows x KC) stays in L2 while every panel of the task passes over it. K = 768 goes in one
  * go (the tile is not read back and added to). Dense weights take M blocks of about 120 rows (360 KiB of x): dense
  * BERT-base 8 x 128 at two threads spent about 2% less time in the GEMMs than with 384 x 240 (11 of 12 alternating
- * comparisons; MC 96-192 alike), MiniLM 8 x 128 about 2% less. A masked task whose panels are copied through the
+ * comparisons; 96-192 rows alike), MiniLM 8 x 128 about 2% less. A masked task whose panels are copied through the
  * mask (below) takes blocks of about 240 rows, so each copy serves more strips (BERT-base 8 x 128: 1-5% less GEMM
  * time than 384 x 240 in three comparisons; 768 x 120 was slower). A masked task with few rows (keep words applied
  * on every load) gains from K = 768 as well: masked / dense in alternating pairs at 1 x 32 1.149 with K blocks of
