@@ -92,6 +92,15 @@ void bk_csr_transpose_tokens(const float *x, int64_t k, int64_t tok0, int64_t ro
  * rows go instead (row 0 = token tok). */
 void bk_csr_rows_over_block(const bk_csr_weight *w, int isa, const float *xt, int64_t k, int64_t tok, int64_t ntok,
                             bk_epilogue epilogue, float *yblock);
+/* 1 when bk_csr_linear_multi(pool, x, m, ., w, 1, .) runs as one chunk split by rows (too few tokens for every
+ * thread to get a block of 32). */
+int bk_csr_splits_rows(const bk_pool *pool, int64_t m, const bk_csr_weight *w);
+/* That row-split call, with two changes for bk_csr_ffn: xt (may be NULL) is x already transposed (the layout of
+ * bk_csr_transpose_tokens over the m tokens), read by every task instead of each transposing x; with ht (AVX-512,
+ * epilogue GELU), the results + bias + GELU go to ht in that transposed layout (row count w->n) instead of to w->y.
+ * norm: as bk_csr_linear_norm. BK_ERR_ARGUMENT when the call would not split by rows. */
+bk_status bk_csr_linear_rows(bk_pool *pool, const float *x, const float *xt, int64_t m, int64_t k,
+                             const bk_csr_weight *w, bk_epilogue epilogue, const bk_add_norm *norm, float *ht);
 /* bk_layer_norm's rows, on this thread: the same bits as bk_layer_norm for each row. */
 void bk_layer_norm_rows(const float *x, const float *residual, int64_t rows, int64_t n, const float *gamma,
                         const float *beta, float eps, float *y);

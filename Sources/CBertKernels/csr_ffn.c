@@ -66,6 +66,18 @@ bk_status bk_csr_ffn(bk_pool *pool, const float *x, int64_t m, int64_t k, const 
         }
         return BK_OK;
     }
+    /* Too few tokens to split them (e.g. 1 x 32 at two threads): both linears split their rows among the tasks. The
+     * up projection's tasks leave bias + GELU of their rows in one shared buffer in the transposed layout, which the
+     * down projection's tasks then read as their x: no store transposes for the intermediate, and no thread
+     * transposes all of it back (inner x tokens floats each) as bk_csr_linear_multi over up->y would. */
+    if (bk_isa_current() == BK_ISA_AVX512 && bk_csr_splits_rows(pool, m, up) && bk_csr_splits_rows(pool, m, down)) {
+        float *ht = bk_scratch(BK_SCRATCH_FFN, (size_t)(((m + BK_CSR_MAXW - 1) / BK_CSR_MAXW) * BK_CSR_MAXW * up->n));
+        if (ht) {
+            status = bk_csr_linear_rows(pool, x, NULL, m, k, up, BK_EPILOGUE_GELU, NULL, ht);
+            if (status != BK_OK) return status;
+            return bk_csr_linear_rows(pool, up->y, ht, m, up->n, down, BK_EPILOGUE_NONE, norm, NULL);
+        }
+    }
 #endif
     status = bk_csr_linear_multi(pool, x, m, k, up, 1, BK_EPILOGUE_GELU);
     if (status != BK_OK) return status;

@@ -39,6 +39,8 @@ typedef struct {
     int64_t k, n, tok0, rows, tasks, part; /* n: all parts' rows */
     int isa, by_tokens, failed, epilogue;
     const bk_add_norm *norm; /* bk_csr_linear_norm: applied per task when by_tokens (one part only) */
+    const float *xt_in; /* row split only: the chunk already transposed (bk_csr_ffn's intermediate), shared by all tasks */
+    float *ht_out;      /* row split only: results + bias + GELU go here in the transposed layout, not to y */
     uint64_t chunk_id; /* unique per chunk of a call: which transpose a thread's scratch holds */
 } csr_job;
 
@@ -119,6 +121,14 @@ static void run_part(const csr_job *j, const csr_part *c, const float *xt0, int6
                 int width = bk_csr_block_width(j->isa, rows - s);
                 const float *xt = xt0 + b * j->k * MAXW + s * j->k;
                 bk_csr_kernel_for(j->isa, width)(xt, width, c->row_ptr, c->col_idx, c->index_bytes, c->values, g0, g1, yt);
+#if BK_X86
+                if (j->ht_out) { /* [rows][width] is already the layout the next linear reads: no store transpose */
+                    bk_csr_bias_gelu_avx512(yt, width, gl, c->bias ? c->bias + g0 : NULL,
+                                            j->ht_out + b * c->n * MAXW + s * c->n + g0 * width);
+                    s += width;
+                    continue;
+                }
+#endif
                 int64_t used = rows - s < width ? rows - s : width;
                 float *y = c->y + (tok + t0 + s - c->ytok) * c->n + g0;
 #if BK_X86
@@ -194,11 +204,15 @@ static void csr_task(void *ctx, int64_t i) {
         bk_add_norm_tokens(j->norm, yb, j->n, j->tok0 + t0, t1 - t0);
         return;
     }
-    float *xt = bk_scratch(BK_SCRATCH_PACK_X, (size_t)(((j->rows + MAXW - 1) / MAXW) * MAXW * j->k));
-    if (!xt) { __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); return; }
-    if (t_chunk != j->chunk_id) {
-        bk_csr_transpose_tokens(j->x, j->k, j->tok0, j->rows, j->isa, xt);
-        t_chunk = j->chunk_id;
+    const float *xt = j->xt_in;
+    if (!xt) {
+        float *own = bk_scratch(BK_SCRATCH_PACK_X, (size_t)(((j->rows + MAXW - 1) / MAXW) * MAXW * j->k));
+        if (!own) { __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); return; }
+        if (t_chunk != j->chunk_id) {
+            bk_csr_transpose_tokens(j->x, j->k, j->tok0, j->rows, j->isa, own);
+            t_chunk = j->chunk_id;
+        }
+        xt = own;
     }
     const csr_part *last = &j->parts[j->count - 1];
     int64_t total = last->cost_before + (int64_t)last->row_ptr[last->n] + PER_ROW * last->n;
@@ -252,21 +266,41 @@ int bk_csr_check(const float *x, int64_t m, int64_t k, const bk_csr_weight *weig
 }
 
 static bk_status csr_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *weights, int count,
-                           bk_epilogue epilogue, const bk_add_norm *norm);
+                           bk_epilogue epilogue, const bk_add_norm *norm, const float *xt_in, float *ht_out);
 
 bk_status bk_csr_linear_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *weights,
                               int count, bk_epilogue epilogue) {
-    return csr_multi(pool, x, m, k, weights, count, epilogue, NULL);
+    return csr_multi(pool, x, m, k, weights, count, epilogue, NULL, NULL, NULL);
 }
 
 bk_status bk_csr_linear_norm(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *w,
                              const bk_add_norm *norm) {
     if (!bk_add_norm_ok(norm)) return BK_ERR_ARGUMENT;
-    return csr_multi(pool, x, m, k, w, 1, BK_EPILOGUE_NONE, norm);
+    return csr_multi(pool, x, m, k, w, 1, BK_EPILOGUE_NONE, norm, NULL, NULL);
+}
+
+/* Tasks for a chunk of `rows` tokens: work in padded token lanes times (nonzeros + per-row cost); the pool from 2^20
+ * (about 30 us on one AVX-512 core): its workers spin between ops, so handing out tasks costs far less than a wake-up.
+ * (At 2^22 the attention projections of a 1 x 32 BERT-base batch ran on one thread: 10.4 -> 8.6 ms at 2 threads with
+ * 2^20; 2^18 gave no more.) The chunk is split by rows when that leaves a thread fewer than 32 tokens. */
+static int64_t chunk_tasks(int threads, int64_t rows, int64_t nnz, int64_t n) {
+    int64_t work = ((rows + 15) & ~(int64_t)15) * (nnz + PER_ROW * n);
+    return (threads == 1 || work < ((int64_t)1 << 20)) ? 1 : threads;
+}
+
+int bk_csr_splits_rows(const bk_pool *pool, int64_t m, const bk_csr_weight *w) {
+    return m > 0 && m <= CHUNK && m < 32 * chunk_tasks(bk_pool_threads(pool), m, w->row_ptr[w->n], w->n);
+}
+
+bk_status bk_csr_linear_rows(bk_pool *pool, const float *x, const float *xt, int64_t m, int64_t k,
+                             const bk_csr_weight *w, bk_epilogue epilogue, const bk_add_norm *norm, float *ht) {
+    if (!bk_csr_splits_rows(pool, m, w) || (ht && epilogue != BK_EPILOGUE_GELU) || (norm && !bk_add_norm_ok(norm)))
+        return BK_ERR_ARGUMENT;
+    return csr_multi(pool, x, m, k, w, 1, epilogue, norm, xt, ht);
 }
 
 static bk_status csr_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *weights, int count,
-                           bk_epilogue epilogue, const bk_add_norm *norm) {
+                           bk_epilogue epilogue, const bk_add_norm *norm, const float *xt_in, float *ht_out) {
     if (epilogue != BK_EPILOGUE_NONE && epilogue != BK_EPILOGUE_GELU) return BK_ERR_ARGUMENT;
     bk_status status;
     if (!bk_csr_check(x, m, k, weights, count, &status)) return status;
@@ -283,6 +317,8 @@ static bk_status csr_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, 
     j.isa = isa;
     j.epilogue = (int)epilogue;
     j.norm = norm;
+    j.xt_in = xt_in;
+    j.ht_out = ht_out;
     int64_t nnz = 0;
     for (int p = 0; p < count; p++) {
         const bk_csr_weight *w = &weights[p];
@@ -295,12 +331,7 @@ static bk_status csr_multi(bk_pool *pool, const float *x, int64_t m, int64_t k, 
         int64_t rows = m - tok0 < CHUNK ? m - tok0 : CHUNK;
         j.tok0 = tok0;
         j.rows = rows;
-        /* Work in padded token lanes times (nonzeros + per-row cost); use the pool from 2^20 (about 30 us on one
-         * AVX-512 core): its workers spin between ops, so handing out tasks costs far less than a wake-up. (At
-         * 2^22 the attention projections of a 1 x 32 BERT-base batch ran on one thread: 10.4 -> 8.6 ms at 2
-         * threads with 2^20; 2^18 gave no more.) */
-        int64_t work = ((rows + 15) & ~(int64_t)15) * (nnz + PER_ROW * j.n);
-        int64_t tasks = (threads == 1 || work < ((int64_t)1 << 20)) ? 1 : threads;
+        int64_t tasks = chunk_tasks(threads, rows, nnz, j.n);
         /* Token split when every thread gets a full block of 32 tokens (narrower blocks cost more per nonzero than
          * transposing the chunk once per thread); else rows, several tasks per thread. Shares are multiples of 16
          * tokens. */

@@ -234,20 +234,28 @@ final class SparseKernelTests: XCTestCase {
     }
 
     /// The fused feed-forward block equals bk_csr_linear_ex(up, GELU) then bk_csr_linear_ex(down), bit for bit: token
-    /// counts below the fused threshold (the two calls), at it, with a tail block of every width, and over a chunk
-    /// of 1024; one and two threads; each ISA. With a bk_add_norm, it equals that followed by bk_layer_norm.
+    /// counts where both calls split by rows (one task, and, with larger weights, several tasks per call over one
+    /// and two blocks of 64 tokens, widths 8 to 64), where the tokens are split (at the threshold, a tail block of every
+    /// width, a chunk of 1024); one, two and four threads; each ISA. With a bk_add_norm, it equals that followed by
+    /// bk_layer_norm.
     func testFusedFeedForwardEqualsTwoCalls() {
-        let pool = bk_pool_create(2)
-        defer { bk_pool_destroy(pool) }
-        let k = 48, inner = 200, out = 40
-        let up = makeSparse(n: inner, k: k, density: 0.3), down = makeSparse(n: out, k: inner, density: 0.2)
+        let pool = bk_pool_create(2), pool4 = bk_pool_create(4)
+        defer { bk_pool_destroy(pool); bk_pool_destroy(pool4) }
+        checkFusedFeedForward(k: 48, inner: 200, out: 40, ms: [20, 97, 100, 130, 137, 1030, 1100], pools: [pool, nil])
+        // Work enough for the row split to take several tasks per call (bk_csr_splits_rows).
+        checkFusedFeedForward(k: 256, inner: 512, out: 256, ms: [5, 20, 40, 63], pools: [pool])
+        checkFusedFeedForward(k: 256, inner: 512, out: 256, ms: [100], pools: [pool4])
+    }
+
+    private func checkFusedFeedForward(k: Int, inner: Int, out: Int, ms: [Int], pools: [OpaquePointer?]) {
+        let up = makeSparse(n: inner, k: k, density: 0.3), down = makeSparse(n: out, k: inner, density: 0.3)
         let bUp = Pinned(random(inner)), bDown = Pinned(random(out)), gamma = Pinned(random(out)), beta = Pinned(random(out))
         let upRows = Pinned(up.rowPtr), upIdx = Pinned(up.col16), upVals = Pinned(up.values)
         let dnRows = Pinned(down.rowPtr), dnIdx = Pinned(down.col32), dnVals = Pinned(down.values)
-        for m in [20, 97, 100, 130, 137, 1030, 1100] {
+        for m in ms {
             let x = random(m * k), residual = Pinned(random(m * out))
             forEachISA { isa in
-                for p in [pool, nil] {
+                for p in pools {
                     let hidden = Pinned([Float](repeating: .nan, count: m * inner))
                     let want = Pinned([Float](repeating: .nan, count: m * out)), got = Pinned([Float](repeating: .nan, count: m * out))
                     let scratch = Pinned([Float](repeating: .nan, count: m * inner))
@@ -260,14 +268,14 @@ final class SparseKernelTests: XCTestCase {
                     u.y = scratch.p
                     d.y = got.p
                     XCTAssertEqual(bk_csr_ffn(p, x, Int64(m), Int64(k), &u, &d, nil), BK_OK)
-                    XCTAssertEqual(got.array, want.array, "\(isa) m=\(m) pool=\(p != nil)")
+                    XCTAssertEqual(got.array, want.array, "\(isa) k=\(k) m=\(m) threads=\(bk_pool_threads(p))")
                     // With a residual add + layer norm: the same bits as bk_layer_norm over the block's output.
                     let normWant = Pinned([Float](repeating: .nan, count: m * out)), normGot = Pinned([Float](repeating: .nan, count: m * out))
                     XCTAssertEqual(bk_layer_norm(p, want.p, residual.p, Int64(m), Int64(out), gamma.p, beta.p, 1e-12, normWant.p), BK_OK)
                     var norm = bk_add_norm(residual: UnsafePointer(residual.p), gamma: UnsafePointer(gamma.p),
                                            beta: UnsafePointer(beta.p), eps: 1e-12, out: normGot.p)
                     XCTAssertEqual(bk_csr_ffn(p, x, Int64(m), Int64(k), &u, &d, &norm), BK_OK)
-                    XCTAssertEqual(normGot.array, normWant.array, "\(isa) m=\(m) pool=\(p != nil) with layer norm")
+                    XCTAssertEqual(normGot.array, normWant.array, "\(isa) k=\(k) m=\(m) threads=\(bk_pool_threads(p)) with layer norm")
                     norm.out = nil
                     XCTAssertEqual(bk_csr_ffn(p, x, Int64(m), Int64(k), &u, &d, &norm), BK_ERR_ARGUMENT)
                 }
