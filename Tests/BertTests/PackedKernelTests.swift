@@ -28,7 +28,7 @@ final class PackedKernelTests: XCTestCase {
     func testPackedLinearMatchesReference() {
         let pool = bk_pool_create(2)
         defer { bk_pool_destroy(pool) }
-        let shapes = [(1, 1, 1), (3, 17, 5), (13, 40, 33), (37, 300, 64), (64, 384, 97), (25, 513, 31), (130, 64, 384), (250, 1024, 40), (493, 20, 70)]
+        let shapes = [(1, 1, 1), (3, 17, 5), (13, 40, 33), (37, 300, 64), (64, 384, 97), (25, 513, 31), (130, 64, 384), (250, 1024, 40), (493, 20, 70), (601, 48, 70)]
         for (m, k, n) in shapes {
             let x = random(m * k), w = random(n * k), b = random(n)
             let bits = zeroedBits(n, k, fraction: 0.3)
@@ -151,7 +151,7 @@ final class PackedKernelTests: XCTestCase {
 
     /// bk_linear_packed_ffn: the same bits as the GELU linear then the second linear, with 1024 inner features (the
     /// intermediate in scratch at a padded stride, AVX-512) and 200 (the two calls), a masked down projection, and
-    /// row counts on both sides of the masked copy threshold; each ISA, one and two threads.
+    /// row counts on both sides of the masked copy threshold and of the row split (512); each ISA, one and two threads.
     func testPackedFeedForwardEqualsTwoCalls() {
         let pool = bk_pool_create(2)
         defer { bk_pool_destroy(pool) }
@@ -161,7 +161,7 @@ final class PackedKernelTests: XCTestCase {
             let bUp = random(inner), bDown = random(out)
             var keep = [UInt32](repeating: 0, count: Int(bk_packed_mask_words(Int64(inner), Int64(out))))
             XCTAssertEqual(bk_pack_mask(nil, zeroedBits(out, inner, fraction: 0.2), Int64(inner), Int64(out), &keep), BK_OK)
-            for m in [1, 13, 130, 250] {
+            for m in [1, 13, 130, 250, 601] {
                 let x = random(m * k)
                 forEachISA { isa in
                     for p in [pool, nil] {
