@@ -11,11 +11,10 @@
 #include "vecmath_avx512.h"
 
 #define IDX(j) ((int64_t)(ib == 2 ? ((const uint16_t *)col_idx)[j] : ((const uint32_t *)col_idx)[j]))
-/* The values and column indices of nonzero j + PF_AHEAD, requested now: they stream from the mapped artifact
- * (4 KiB pages, where the hardware prefetcher stops at every page boundary), and a 1 x 32 or 1 x 128 batch does
- * too little work per nonzero to hide a miss. Pruned BERT-base, 2 threads, alternating bench medians: 1 x 32 7.42 ->
- * 7.07 ms (6 rounds, each faster; 256 ahead 7.14, 64 7.24), 1 x 128 32.3 -> 29.6 and 28.3 -> 27.3 ms (64 ahead:
- * 26.8); 8 x 128 unchanged. A prefetch never faults, so running past the arrays' end is harmless. */
+/* The values and column indices of nonzero j + PF_AHEAD, requested now: they stream from the mapped artifact, and a
+ * 1 x 32 or 1 x 128 batch does too little work per nonzero to hide a miss. Pruned BERT-base, 2 threads, alternating
+ * bench medians: 1 x 32 7.42 -> 7.07 ms (6 rounds, each faster; 256 ahead 7.14), 1 x 128 32.3 -> 29.6 and 28.3 ->
+ * 27.3 ms (64 ahead: 26.8); 8 x 128 unchanged. A prefetch never faults, so running past the arrays' end is harmless. */
 #define PF_AHEAD 128
 #define PREFETCH_AHEAD(j)                                                                                   \
     do {                                                                                                    \

@@ -312,7 +312,7 @@ static bk_status packed_run(bk_pool *pool, const float *x, int64_t xld, int64_t 
     int64_t tasks = big ? threads * (m >= 512 ? 24 : 12) : 1;
     /* From 512 rows (x read in place), the rows too are split in ROW_PARTS, so a task reads a quarter of x for its
      * panels instead of all of it for one or two: MiniLM 8 x 128 at two threads (x 1.5 MB, 384 outputs = 12 panels),
-     * GEMM time in place 1.3-1.9% lower in three alternating comparisons (2 parts: half that), the time the threads
+     * GEMM time in place 1.2-1.9% lower in three alternating comparisons (2 parts: half that), the time the threads
      * spend in tasks 98.9 -> 99.7% of the calls' wall time; BERT-base 8 x 128 and masked 8 x 128 unchanged (8 parts:
      * slower). Every output is computed as before (same kernels and K order), so the same bits. */
     int64_t row_parts = big && in_place && m >= 512 ? ROW_PARTS : 1;

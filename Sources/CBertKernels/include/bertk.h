@@ -124,10 +124,10 @@ bk_status bk_csr_linear_norm(bk_pool *pool, const float *x, int64_t m, int64_t k
                              const bk_add_norm *norm);
 /* A feed-forward block with both weights in CSR: down->y = GELU(x up^T + up->bias) down^T + down->bias, where down
  * has up->n columns. The same bits as bk_csr_linear_ex(up, BK_EPILOGUE_GELU) into up->y followed by
- * bk_csr_linear_ex(down) over it. On AVX-512, up->y is not written: with more than 48 tokens per thread the
- * intermediate is kept per block of tokens in the layout the down projection reads; where both calls would split their
+ * bk_csr_linear_ex(down) over it. On AVX-512 the intermediate mostly stays out of up->y: with more than 48 tokens per
+ * thread it is kept per block of tokens in the layout the down projection reads; where both calls would split their
  * rows among the threads (too few tokens), the up projection's tasks write it in that layout to one shared scratch
- * buffer that the down projection's tasks read. Otherwise those two calls are made. With
+ * buffer that the down projection's tasks read. Otherwise those two calls are made (and up->y written). With
  * norm (may be NULL), then as bk_csr_linear_norm over down->y: each fused task normalises its own tokens. */
 bk_status bk_csr_ffn(bk_pool *pool, const float *x, int64_t m, int64_t k, const bk_csr_weight *up,
                      const bk_csr_weight *down, const bk_add_norm *norm);
