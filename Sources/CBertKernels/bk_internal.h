@@ -27,6 +27,10 @@ void bk_parallel_for(bk_pool *pool, int64_t n, bk_task_fn fn, void *ctx);
 #define BK_SCRATCH_OUT 5 /* a token block's linear outputs on their way to the fused layer norm */
 float *bk_scratch(int slot, size_t floats);
 
+/* The normal CDF as 32 degree-5 polynomials over [-8, 8) for bk_gelu16 (gelu_table.c, written by
+ * tools/fit_gelu_table.py): bk_gelu_phi[k][i] is coefficient k of interval i. */
+extern const float bk_gelu_phi[6][32];
+
 /* AVX-512 attention for one (batch, head) with at least one kept key (attention_avx512.c). scratch holds
  * D*sp + BK_ATTENTION_ROWS*sp floats (sp = seq rounded up to 16), 64-byte aligned; keep holds sp/16 16-bit key
  * masks. */
