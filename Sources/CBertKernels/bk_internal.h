@@ -66,6 +66,16 @@ void bk_packed_cols_avx2(const float *xp, int64_t m, int64_t k, const float *pac
 void bk_csr_rows_portable(const float *xt, int width, const int32_t *row_ptr, const void *col_idx, int index_bytes,
                           const float *values, int64_t r0, int64_t r1, float *yt);
 #if BK_X86
+/* In the x86 row kernels' loops over nonzeros j (values, col_idx and ib in scope): request the value and column
+ * index of nonzero j + BK_CSR_PF_AHEAD now. They stream from the mapped artifact, and a block of 32 tokens or fewer
+ * does too little work per nonzero to hide a miss. A prefetch never faults, so running past the arrays' end is
+ * harmless. Measured in csr_linear_avx512.c and csr_linear_avx2.c. */
+#define BK_CSR_PF_AHEAD 128
+#define BK_CSR_PREFETCH_AHEAD(j)                                                                            \
+    do {                                                                                                    \
+        _mm_prefetch((const char *)(values + (j) + BK_CSR_PF_AHEAD), _MM_HINT_T0);                          \
+        _mm_prefetch((const char *)col_idx + ((j) + BK_CSR_PF_AHEAD) * ib, _MM_HINT_T0);                    \
+    } while (0)
 void bk_csr_rows_avx2(const float *xt, int width, const int32_t *row_ptr, const void *col_idx, int index_bytes,
                       const float *values, int64_t r0, int64_t r1, float *yt);
 void bk_csr_rows_avx512(const float *xt, int width, const int32_t *row_ptr, const void *col_idx, int index_bytes,

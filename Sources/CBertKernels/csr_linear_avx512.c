@@ -1,7 +1,7 @@
 /* AVX-512 row kernel for bk_csr_linear: token blocks of 64 (four zmm), 32 (two) or 16 (one). Each nonzero
  * broadcasts its value and multiply-adds the transposed x row of its column over the block's tokens;
  * four independent accumulator sets (nonzeros j mod 4) hide the FMA latency, and the nonzeros' values and indices
- * are prefetched PF_AHEAD ahead. bk_csr_store_avx512 writes
+ * are prefetched BK_CSR_PF_AHEAD ahead. bk_csr_store_avx512 writes
  * the [16 rows][tokens] results into y's token rows with in-register 16 x 16 transposes, adding the bias
  * and applying a fused GELU (bk_gelu16) in registers. */
 #include "bk_internal.h"
@@ -11,16 +11,9 @@
 #include "vecmath_avx512.h"
 
 #define IDX(j) ((int64_t)(ib == 2 ? ((const uint16_t *)col_idx)[j] : ((const uint32_t *)col_idx)[j]))
-/* The values and column indices of nonzero j + PF_AHEAD, requested now: they stream from the mapped artifact, and a
- * 1 x 32 or 1 x 128 batch does too little work per nonzero to hide a miss. Pruned BERT-base, 2 threads, alternating
- * bench medians: 1 x 32 7.42 -> 7.07 ms (6 rounds, each faster; 256 ahead 7.14), 1 x 128 32.3 -> 29.6 and 28.3 ->
- * 27.3 ms (64 ahead: 26.8); 8 x 128 unchanged. A prefetch never faults, so running past the arrays' end is harmless. */
-#define PF_AHEAD 128
-#define PREFETCH_AHEAD(j)                                                                                   \
-    do {                                                                                                    \
-        _mm_prefetch((const char *)(values + (j) + PF_AHEAD), _MM_HINT_T0);                                  \
-        _mm_prefetch((const char *)col_idx + ((j) + PF_AHEAD) * ib, _MM_HINT_T0);                            \
-    } while (0)
+/* Nonzeros prefetched BK_CSR_PF_AHEAD (128) ahead (bk_internal.h). Pruned BERT-base, 2 threads, alternating bench
+ * medians: 1 x 32 7.42 -> 7.07 ms (6 rounds, each faster; 256 ahead 7.14), 1 x 128 32.3 -> 29.6 and 28.3 -> 27.3 ms
+ * (64 ahead: 26.8); 8 x 128 unchanged. */
 
 static inline __attribute__((always_inline)) BK_TARGET_AVX512 void rows_32(const float *xt, const int32_t *row_ptr,
                                                                           const void *col_idx, const int ib,
@@ -30,7 +23,7 @@ static inline __attribute__((always_inline)) BK_TARGET_AVX512 void rows_32(const
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
         int64_t j = row_ptr[r], e = row_ptr[r + 1];
         for (; j + 4 <= e; j += 4) {
-            PREFETCH_AHEAD(j);
+            BK_CSR_PREFETCH_AHEAD(j);
             const float *x0 = xt + IDX(j) * 32, *x1 = xt + IDX(j + 1) * 32;
             const float *x2 = xt + IDX(j + 2) * 32, *x3 = xt + IDX(j + 3) * 32;
             __m512 v0 = _mm512_set1_ps(values[j]), v1 = _mm512_set1_ps(values[j + 1]);
@@ -64,7 +57,7 @@ static inline __attribute__((always_inline)) BK_TARGET_AVX512 void rows_64(const
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int64_t j = row_ptr[r], e = row_ptr[r + 1];
         for (; j + 2 <= e; j += 2) {
-            PREFETCH_AHEAD(j);
+            BK_CSR_PREFETCH_AHEAD(j);
             const float *x0 = xt + IDX(j) * 64, *x1 = xt + IDX(j + 1) * 64;
             __m512 v0 = _mm512_set1_ps(values[j]), v1 = _mm512_set1_ps(values[j + 1]);
             a0 = _mm512_fmadd_ps(v0, _mm512_load_ps(x0), a0);
@@ -100,7 +93,7 @@ static inline __attribute__((always_inline)) BK_TARGET_AVX512 void rows_16(const
         __m512 a = _mm512_setzero_ps(), b = a, c = a, d = a;
         int64_t j = row_ptr[r], e = row_ptr[r + 1];
         for (; j + 4 <= e; j += 4) {
-            PREFETCH_AHEAD(j);
+            BK_CSR_PREFETCH_AHEAD(j);
             a = _mm512_fmadd_ps(_mm512_set1_ps(values[j]), _mm512_loadu_ps(xt + IDX(j) * 16), a);
             b = _mm512_fmadd_ps(_mm512_set1_ps(values[j + 1]), _mm512_loadu_ps(xt + IDX(j + 1) * 16), b);
             c = _mm512_fmadd_ps(_mm512_set1_ps(values[j + 2]), _mm512_loadu_ps(xt + IDX(j + 2) * 16), c);
