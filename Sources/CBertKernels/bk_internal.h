@@ -67,9 +67,9 @@ void bk_csr_rows_portable(const float *xt, int width, const int32_t *row_ptr, co
                           const float *values, int64_t r0, int64_t r1, float *yt);
 #if BK_X86
 /* In the x86 row kernels' loops over nonzeros j (values, col_idx and ib in scope): request the value and column
- * index of nonzero j + BK_CSR_PF_AHEAD now. They stream from the mapped artifact, and a block of 32 tokens or fewer
- * does too little work per nonzero to hide a miss. A prefetch never faults, so running past the arrays' end is
- * harmless. Measured in csr_linear_avx512.c and csr_linear_avx2.c. */
+ * index of nonzero j + BK_CSR_PF_AHEAD now. They stream from the mapped artifact, and a batch of 1 x 8 to 1 x 128
+ * tokens does too little work per nonzero to hide a miss (8 x 128: no difference). A prefetch never faults, so
+ * running past the arrays' end is harmless. Measured in csr_linear_avx512.c and csr_linear_avx2.c. */
 #define BK_CSR_PF_AHEAD 128
 #define BK_CSR_PREFETCH_AHEAD(j)                                                                            \
     do {                                                                                                    \
