@@ -7,9 +7,9 @@ Usage: python3 tools/fit_gelu_table.py [OUT]      (OUT defaults to Sources/CBert
 [-8, 8) is cut into 32 intervals of width 1/2; on interval i (x in [-8 + i/2, -8 + (i+1)/2)), with
 t = 2x + 16 - i in [0, 1), Phi = c0 + c1 t + ... + c5 t^5. Each interval's coefficients are the least-squares
 fit at 400 Chebyshev points (near minimax), rounded to float; c0 is then re-chosen, as a float, to centre the
-remaining error. Interval 0 (Phi < 3.2e-14 there) is all zeros, so GELU is -0 below -7.5, as the erf form
-gives -0 below about -13. Above 8 the kernel clamps t to the last interval's end, where c0 = 1 and the rest
-vanish: GELU(x) = x exactly. Deterministic; numpy only; building bertc never runs this.
+remaining error. Interval 0 (Phi < 3.2e-14 there) is all zeros, so GELU is -0 below -7.5 (the exact value is
+under 1.1e-13 in size there). Above 8 the kernel clamps t to the last interval's end, where c0 = 1 and c1..c5 are
+below 1e-12, so Phi rounds to 1 and GELU(x) = x exactly. Deterministic; numpy only; building bertc never runs this.
 """
 import math
 import os

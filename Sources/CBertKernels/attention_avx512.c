@@ -1,11 +1,11 @@
-/* AVX-512 attention for one (batch, head), in blocks of up to twelve query rows. K is transposed into
- * scratch ([D][sp], 16 x 16 tiles through registers). Scores: the block's rows times kt, 32 keys (two
- * zmm) per step, 24 accumulators, as the packed GEMM's 12 x 32 tiles; the softmax is vectorised (its scale
- * folded into a base-2 exponent, masked keys exactly 0); the output: the probabilities times V (read in place), 32 head dims per step, scaled
- * by 1/sum at the end. kt and V (32 KB each for 128 keys of 64 dims) do not fit in L1 together, so every block
- * reads both from L2: twelve rows a block make that three times rarer than four did.
- * Each accumulator sums over d (scores) or s (output) in order, so results do not depend on the blocking
- * (the same bits as four rows x 64 keys). Same semantics as the portable body in attention.c. */
+/* AVX-512 attention for one (batch, head), in blocks of up to twelve query rows. K is transposed into scratch
+ * ([D][sp], 16 x 16 tiles through registers). Scores: the block's rows times kt, 32 keys (two zmm) per step, 24
+ * accumulators, as the packed GEMM's 12 x 32 tiles; the softmax is vectorised (its scale folded into a base-2
+ * exponent, masked keys exactly 0); the output: the probabilities times V (read in place), 32 head dims per step,
+ * scaled by 1/sum at the end. kt and V (32 KB each for 128 keys of 64 dims) do not fit in L1 together, so every
+ * block reads both from L2: twelve rows a block make that three times rarer than four did. Each accumulator sums
+ * over d (scores) or s (output) in order, so results do not depend on the blocking (the same bits as four rows x 64
+ * keys). Same semantics as the portable body in attention.c. */
 #include "bk_internal.h"
 #if BK_X86
 #include <immintrin.h>
